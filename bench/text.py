@@ -1,0 +1,72 @@
+"""Benchmark: the whole text pipeline vs a bare Lark LALR tokenization.
+
+    python bench/text.py [REPORT] [-n RUNS]
+
+Prints the per-report time of ``gipextract.read_report`` (bytes → decode →
+pre-pass → Lark → locate → reconstruct → validate, whatever the pipeline
+holds) on REPORT (default: the seed report
+``../shared/corpus/000_9ae0767dbc617b7e.txt``, else the project's
+``fixtures/v2019_county.txt``) next to:
+
+* **bare Lark LALR tokenization** (the baseline of issue 2's target): the
+  project's grammar run by plain ``Lark(grammar, parser="lalr",
+  lexer="contextual").parse(text)`` on the same file's text (after the
+  pre-pass, which plain Lark needs), building Lark's own parse tree;
+* for reference, the lexer alone (``lexer="basic"``, ``lex()``, no parser).
+
+Target (issue 2): pipeline / bare LALR ≤ 2.
+
+The median of RUNS timings is reported; the first run (grammar compilation)
+is excluded from both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from lark import Lark
+
+import gipextract
+from gipextract.readers.encoding import decode
+from gipextract.readers.text import grammar_text, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "corpus" / "000_9ae0767dbc617b7e.txt"
+
+
+def timed(fn, runs: int) -> float:
+    fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("report", nargs="?", default=str(SEED if SEED.exists() else ROOT / "fixtures" / "v2019_county.txt"))
+    ap.add_argument("-n", "--runs", type=int, default=200)
+    args = ap.parse_args()
+    data = Path(args.report).read_bytes()
+    text = prepare(decode(data, args.report)[0])
+    bare_parser = Lark(grammar_text(), parser="lalr", lexer="contextual")
+    lexer = Lark(grammar_text(), parser="lalr", lexer="basic")
+
+    t_lex = timed(lambda: list(lexer.lex(text)), args.runs)
+    t_bare = timed(lambda: bare_parser.parse(text), args.runs)
+    t_full = timed(lambda: gipextract.read_report(data, name=args.report), args.runs)
+    print(f"report:                  {args.report} ({len(data):,} bytes, {len(list(lexer.lex(text)))} tokens)")
+    print(f"bare Lark LALR parse:    {t_bare * 1e3:8.3f} ms/report")
+    print(f"  (lexer alone:          {t_lex * 1e3:8.3f} ms/report)")
+    print(f"gipextract read_report:  {t_full * 1e3:8.3f} ms/report")
+    print(f"ratio vs bare LALR:      {t_full / t_bare:8.2f}  (target ≤ 2)")
+    print(f"  (ratio vs lexer alone: {t_full / t_lex:8.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The format-neutral document every reader produces.
+
+A :class:`Document` is an ordered list of blocks, each a :class:`Paragraph`
+(text) or a :class:`TableBlock` (rows of :class:`Cell`).  Readers know their
+format (tab lines, ``<td>``, ``w:tc``, PDF words) and nothing else; everything
+after them (locate, reconstruct, validate, export) sees only this model.
+
+Cells follow the HTML convention for merged cells: a row lists only the cells
+that *start* in it (origin cells); a cell covering several grid slots says so
+with ``rowspan``/``colspan``.  Readers that cannot know spans (text dumps, where
+a merged slot shows up as an empty line) give ``""`` cells with span 1.
+``""`` is an empty cell; there is no ``None`` cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Cell:
+    """One table cell as printed (treat as read-only once a reader made it).
+
+    :ivar text: the cell's text, whitespace-trimmed; line breaks inside the cell
+        are joined (CJK text joins without a separator).  ``""`` for an empty cell.
+    :ivar rowspan: grid rows covered, ≥ 1.
+    :ivar colspan: grid columns covered, ≥ 1.
+    :ivar where: where the cell is in the source (``"line 37"``, ``"page 3"``),
+        for messages; ``None`` if the reader cannot tell.
+    """
+
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    where: str | None = None
+
+
+@dataclass(slots=True)
+class Paragraph:
+    """A run of text outside any table (a heading or a paragraph of narrative).
+
+    :ivar text: the text, whitespace-trimmed at both ends.
+    :ivar where: its place in the source (``"line 12"``), or ``None``.
+    """
+
+    text: str
+    where: str | None = None
+
+
+@dataclass(slots=True)
+class TableBlock:
+    """A table as printed: a list of rows, each a list of origin cells.
+
+    :ivar rows: rows top to bottom; each row lists its origin cells left to
+        right (see the module docstring for spans).
+    :ivar where: where the table starts in the source, or ``None``.
+    """
+
+    rows: list[list[Cell]]
+    where: str | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Number of printed rows."""
+        return len(self.rows)
+
+    def texts(self) -> list[list[str]]:
+        """The cell texts, row by row (a ragged list; spans not expanded)."""
+        return [[c.text for c in row] for row in self.rows]
+
+    def grid(self) -> list[list[str | None]]:
+        """The table expanded to its full grid: ``n_rows × n_cols`` where n_cols
+        is the widest row after expansion.  A merged cell's text fills its origin
+        slot; the slots it covers hold ``None``; slots no cell covers hold ``None``.
+        """
+        taken: dict[tuple[int, int], str | None] = {}
+        width = 0
+        for r, row in enumerate(self.rows):
+            c = 0
+            for cell in row:
+                while (r, c) in taken:
+                    c += 1
+                for dr in range(max(cell.rowspan, 1)):
+                    for dc in range(max(cell.colspan, 1)):
+                        taken[(r + dr, c + dc)] = cell.text if (dr, dc) == (0, 0) else None
+                c += max(cell.colspan, 1)
+                width = max(width, c)
+        return [[taken.get((r, c)) for c in range(width)] for r in range(len(self.rows))]
+
+
+Block = Paragraph | TableBlock
+
+
+@dataclass(slots=True)
+class Source:
+    """Where a document came from.
+
+    :ivar path: the file path as given, or ``"<bytes>"``.
+    :ivar format: the reader that read it (``"text"``, ``"html"``, ``"docx"``, ``"pdf"``).
+    :ivar sha256: hex digest of the input bytes.
+    :ivar encoding: the text encoding used, for text-like formats; else ``None``.
+    """
+
+    path: str
+    format: str
+    sha256: str
+    encoding: str | None = None
+
+
+@dataclass(slots=True)
+class Document:
+    """A report as an ordered list of blocks, independent of its file format.
+
+    :ivar blocks: paragraphs and table blocks in reading order.
+    :ivar source: provenance of the document.
+    :ivar notes: reading problems the reader met that are not fatal (a table in
+        a text box it skipped, an image-only page), as short sentences.
+    """
+
+    blocks: list[Block]
+    source: Source
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        """The paragraph blocks, in order."""
+        return [b for b in self.blocks if isinstance(b, Paragraph)]
+
+    @property
+    def tables(self) -> list[TableBlock]:
+        """The table blocks, in order."""
+        return [b for b in self.blocks if isinstance(b, TableBlock)]

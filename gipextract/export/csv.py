@@ -1,0 +1,68 @@
+"""CSV export: one wide CSV per table and one tidy CSV of all cells.
+
+Wide CSVs (``t2.csv``, ``t3.csv``, ``t4.csv``) have one column per row-index
+level (named as the template's ``row_levels``) followed by one column per data
+column, named by its header path joined with ``|``
+(``申请人情况|法人或其他组织|商业企业``).  The tidy CSV (``cells.csv``) has the
+columns of :data:`gipextract.report.TIDY_COLUMNS`.  Numbers are written as
+printed: counts without a decimal point, money with its fraction.  Null cells
+are empty.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from ..report import Report
+
+
+def _number(v) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return ""
+    f = float(v)
+    return str(int(f)) if f.is_integer() else repr(f)
+
+
+def dedupe(names: list[str]) -> list[str]:
+    """Make column names unique deterministically: the second ``x`` becomes
+    ``x_2``, the third ``x_3`` (as sqlite-utils' ``dedupe_keys``)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}_{seen[n]}"
+            while n in seen:
+                n += "_"
+        seen.setdefault(n, 1)
+        out.append(n)
+    return out
+
+
+def wide_csv(report: Report, table: str) -> str:
+    """Table ``table`` of ``report`` as wide CSV text (module docstring); just a
+    header-less empty string if the report lacks the table."""
+    frame = report.table(table)
+    if frame.empty:
+        return ""
+    flat = frame.copy()
+    flat.columns = ["|".join(p for p in col if p) for col in frame.columns]
+    flat = flat.reset_index()
+    flat.columns = dedupe([str(c) for c in flat.columns])
+    nlev = frame.index.nlevels
+    for col in flat.columns[nlev:]:
+        flat[col] = [_number(v) for v in flat[col]]
+    buf = io.StringIO()
+    flat.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def tidy_csv(report: Report) -> str:
+    """All cells of ``report`` as tidy CSV text, one row per cell."""
+    frame = report.tidy().copy()
+    frame["value"] = [_number(v) for v in frame["value"]]
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()

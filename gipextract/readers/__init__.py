@@ -1,0 +1,56 @@
+"""Readers: bytes of one file format → a format-neutral :class:`~gipextract.document.Document`.
+
+Each reader knows its format and nothing else (no template, no labels).
+:func:`detect_format` decides from the content, using the file name only as a
+hint; :func:`read_document` dispatches.  Readers register in ``READERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..document import Document, Source
+from ..errors import ReadError, UnsupportedFormatError
+from .text import read_text
+
+Reader = Callable[[bytes, Source], Document]
+
+#: format name → reader function.  Other readers add themselves here.
+READERS: dict[str, Reader] = {"text": read_text}
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def detect_format(data: bytes, name: str = "") -> str:
+    """The format of ``data``: ``"text"``, ``"html"``, ``"docx"`` or ``"pdf"``,
+    decided from the content (magic bytes, markup), the extension of ``name``
+    being only a tie-breaker.
+
+    :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2).
+    """
+    head = data[:4096].lstrip()
+    if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "docx"
+    if data.startswith(_OLE2):
+        raise UnsupportedFormatError(
+            "a legacy binary Word/WPS document (.doc/.wps), which gipextract cannot read; "
+            "convert it first, e.g. `libreoffice --headless --convert-to docx FILE`", path=name or "<bytes>")
+    low = head.lower()
+    if low.startswith((b"<!doctype html", b"<html", b"\xef\xbb\xbf<")) or b"<table" in low or b"<html" in low:
+        return "html"
+    return "text"
+
+
+def read_document(data: bytes, source: Source) -> Document:
+    """Read ``data`` with the reader for ``source.format``.
+
+    :raises ReadError: no reader for that format, or the reader fails.
+    """
+    try:
+        reader = READERS[source.format]
+    except KeyError:
+        raise ReadError(f"no reader for format {source.format!r} (available: {', '.join(sorted(READERS))})",
+                        path=source.path) from None
+    return reader(data, source)

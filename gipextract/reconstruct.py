@@ -1,0 +1,359 @@
+"""Reconstruct: rebuild the statistics tables from located table blocks
+(template-spec §7.3, §7.4, §8).  One reconstructor serves every reader.
+
+1. **Segments.**  Every printed row becomes a segment: its label cells (the
+   leading non-number cells, after the empty cells of merged slots) and its
+   value cells (the rest, blanks included).  A row with numbers but no label
+   continues the segment before it, so layouts that put each cell on its own
+   row (one-cell-per-line dumps) and 表四's unlabelled row of 15 numbers give
+   the same segments as a grid.
+2. **Version** (spec §8): the labels that mark V2019 or V2021 in 表二 and 表三
+   (template ``markers``/``leaf_markers``); a table without markers follows the
+   other tables, then the report year.  Tables of different versions make the
+   report ``MIXED``, each table keyed by its own version.
+3. **Alignment.**  Template rows and segments are matched in order by label
+   similarity (exact after normalisation, then the template's aliases, then the
+   label without numbering or notes, then fuzzy LCS ≥ the threshold of
+   labels.toml): the monotonic matching with the greatest total similarity.
+   A template row with no segment is ``row_missing``; a segment with numbers
+   and no template row is an extra row, kept but never counted.
+4. **Values.**  A matched segment must carry exactly as many values as the
+   row has columns (trailing empty cells aside); they are taken in order and
+   parsed by :func:`gipextract.values.parse_value`.  Any other count leaves the
+   row's cells null (``unreadable``) with a finding: a number is never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .chain import heaviest_chain
+from .document import Cell, TableBlock
+from .locate import Located
+from .normalize import clean_text, label_core, label_key, numbering, similarity
+from .report import CellValue, ExtraRow, Finding, Report
+from .templates import TABLES, VERSIONS, RowSpec, TableTemplate, get_template, settings
+from .values import MONEY, looks_like_value, parse_value
+
+TABLE_NAMES = {"t2": "表二 主动公开政府信息情况", "t3": "表三 收到和处理政府信息公开申请情况",
+               "t4": "表四 政府信息公开行政复议、行政诉讼情况"}
+_ALL_BLANK_WEIGHT = 0.9
+
+
+@dataclass(slots=True)
+class Segment:
+    """A printed row reduced to what matching needs.
+
+    :ivar labels: texts of its label cells, left to right.
+    :ivar values: its value cells (numbers, dashes, blanks), left to right.
+    :ivar where: place of its first cell.
+    :ivar prefix: labels of a label-only segment directly before it (a label
+        wrapped onto the previous printed row).
+    """
+
+    labels: list[str]
+    values: list[Cell]
+    where: str | None
+    prefix: str = ""
+
+    @property
+    def filled(self) -> bool:
+        """True if at least one value cell is non-empty."""
+        return any(c.text for c in self.values)
+
+
+def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
+    """The segments of ``blocks`` in order (see the module docstring, step 1)."""
+    segs: list[Segment] = []
+    for block in blocks:
+        for row in block.rows:
+            i = 0
+            while i < len(row) and not row[i].text:
+                i += 1
+            labels = []
+            while i < len(row) and not looks_like_value(row[i].text):
+                labels.append(row[i].text)
+                i += 1
+            values = row[i:]
+            if labels:
+                prev = segs[-1] if segs else None
+                prefix = "".join(prev.labels) if prev and not prev.values else ""
+                segs.append(Segment(labels, list(values), values[0].where if not labels else row[0].where, prefix))
+            elif any(c.text for c in values):
+                if segs:
+                    segs[-1].values.extend(values)
+                else:
+                    segs.append(Segment([], list(values), values[0].where))
+    return segs
+
+
+# -- label matching ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    row: int
+    key: str
+    core: str
+    number: str | None
+
+
+_TARGETS: dict[tuple[str, str], tuple] = {}
+
+
+def _targets(tt: TableTemplate) -> tuple[dict[str, list[int]], dict[str, list[int]], tuple[_Target, ...]]:
+    memo = (tt.version, tt.name)
+    if memo not in _TARGETS:
+        _TARGETS[memo] = _build_targets(tt)
+    return _TARGETS[memo]
+
+
+def _build_targets(tt: TableTemplate) -> tuple[dict[str, list[int]], dict[str, list[int]], tuple[_Target, ...]]:
+    by_key: dict[str, list[int]] = {}
+    by_core: dict[str, list[int]] = {}
+    targets = []
+    for i, r in enumerate(tt.rows):
+        for text in (r.label, *r.aliases):
+            t = _Target(i, label_key(text), label_core(text), numbering(text))
+            targets.append(t)
+            by_key.setdefault(t.key, []).append(i)
+            if len(t.core) >= 2:
+                by_core.setdefault(t.core, []).append(i)
+    return by_key, by_core, tuple(targets)
+
+
+def _candidates(seg: Segment) -> list[str]:
+    texts = [seg.labels[-1]]
+    if len(seg.labels) > 1:
+        texts.append("".join(seg.labels))
+    if seg.prefix:
+        texts.append(seg.prefix + "".join(seg.labels))
+    return texts
+
+
+def match_scores(tt: TableTemplate, seg: Segment) -> dict[int, float]:
+    """Similarity of ``seg``'s label to each template row it could be, keeping
+    only scores at or above the fuzzy threshold: 1.0 exact (or an alias),
+    0.95 equal without numbering and notes, else the LCS ratio of the cores
+    (halved when both labels are numbered and the numbers differ)."""
+    if not seg.labels:
+        return {}
+    by_key, by_core, targets = _targets(tt)
+    scores: dict[int, float] = {}
+    for text in _candidates(seg):
+        for i in by_key.get(label_key(text), ()):
+            scores[i] = 1.0
+        for i in by_core.get(label_core(text), ()):
+            scores.setdefault(i, 0.95)
+    if scores:
+        return scores
+    threshold = settings().get("fuzzy_threshold", 0.75)
+    for text in _candidates(seg):
+        core, num = label_core(text), numbering(text)
+        if len(core) < 2:
+            continue
+        for t in targets:
+            if not t.core or 2 * min(len(core), len(t.core)) < threshold * (len(core) + len(t.core)):
+                continue
+            s = similarity(core, t.core)
+            if num and t.number and num != t.number:
+                s *= 0.5
+            if s >= threshold and s > scores.get(t.row, 0.0):
+                scores[t.row] = s
+    return scores
+
+
+def align(tt: TableTemplate, segs: list[Segment]) -> dict[int, int]:
+    """Template row index → segment index: the order-preserving matching of
+    rows to labelled segments with values that maximises the summed
+    similarity (:func:`gipextract.chain.heaviest_chain`).  A segment whose
+    values are all empty weighs a little less, so a filled row wins a tie."""
+    cands = []
+    for j, seg in enumerate(segs):
+        if seg.values and seg.labels:
+            weight = 1.0 if seg.filled else _ALL_BLANK_WEIGHT
+            cands += [(i, j, s * weight) for i, s in match_scores(tt, seg).items()]
+    return {i: j for i, j, _ in heaviest_chain(cands)}
+
+
+# -- version detection (spec §8) --------------------------------------------
+
+def detect_version(name: str, segs: list[Segment]) -> str | None:
+    """The version whose markers ``segs`` carry (spec §8 rules 1–2), or ``None``
+    when there are none or both versions score the same."""
+    keys = [label_key(t) for s in segs for t in (*s.labels, "".join(s.labels))]
+    votes = {}
+    for v in VERSIONS:
+        tt = get_template(v).tables[name]
+        n = sum(any(label_key(m) in k for k in keys) for m in tt.markers)
+        n += sum(any(s.labels and s.filled and label_core(s.labels[-1]) == label_core(m) for s in segs)
+                 for m in tt.leaf_markers)
+        votes[v] = n
+    top = max(votes.values())
+    winners = [v for v, n in votes.items() if n == top]
+    return winners[0] if top and len(winners) == 1 else None
+
+
+def version_for_year(year: int | None) -> str | None:
+    """The format a report year was meant to use (spec §8 rule 3)."""
+    if year is None:
+        return None
+    if year <= 2018:
+        return "PRE2019"
+    return "V2019" if year <= 2020 else "V2021"
+
+
+# -- building cells ---------------------------------------------------------
+
+def _header_unit(tt: TableTemplate, segs: list[Segment], col) -> str | None:
+    core = label_core(col.label)
+    for s in segs:
+        for text in s.labels:
+            if label_core(text) == core:
+                t = clean_text(text)
+                if "万元" in t:
+                    return "万元"
+                if "元" in t:
+                    return "元"
+    return col.unit
+
+
+def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, str | None],
+              cells: dict[str, CellValue], findings: list[Finding], values: list[Cell] | None = None) -> None:
+    name = tt.name
+    vals = seg.values if values is None else values
+    n = len(row.columns)
+    if len(vals) > n and not any(c.text for c in vals[n:]):
+        vals = vals[:n]
+    keys = tt.row_cell_keys(row)
+    if len(vals) != n and any(c.text for c in vals):
+        findings.append(Finding(
+            "value_count", "warning", name, keys, expected=n, actual=len(vals),
+            message=f"{TABLE_NAMES[name]}: row {row.label} has {len(vals)} values where the format has {n} "
+                    f"({' '.join(c.text or '∅' for c in vals)}, {seg.where}); its cells are left null."))
+        for key, col in zip(keys, row.columns):
+            cells[key] = CellValue(key, name, row.key, col.key, row.label, col.label, None, units[col.key],
+                                   None, "unreadable", seg.where)
+        return
+    if len(vals) < n:
+        vals = list(vals) + [Cell("")] * (n - len(vals))
+    rkey, rlabel = row.key, row.label
+    for key, col, cell in zip(keys, row.columns, vals):
+        pv = parse_value(cell.text, col.kind)
+        unit = pv.unit or units[col.key]
+        if pv.flag == "unreadable":
+            findings.append(Finding(
+                "unreadable", "warning", name, [key], actual=cell.text,
+                message=f"{TABLE_NAMES[name]}: cell {row.label} / {col.label} reads {cell.text!r}, "
+                        f"which is not a {'amount' if col.kind == MONEY else 'count'} ({cell.where or seg.where})."))
+        cells[key] = CellValue(key, name, rkey, col.key, rlabel, col.path[-1], pv.value, unit, cell.text,
+                               pv.flag, cell.where or seg.where)
+
+
+def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
+    if not tt.joined_row:
+        return None
+    width = sum(len(tt.row(k).columns) for k in tt.joined_row)
+    for j, s in enumerate(segs):
+        vals = s.values
+        if len(vals) >= width and s.filled and not any(c.text for c in vals[width:]):
+            return j
+    return None
+
+
+def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report) -> bool:
+    """Fill ``report.cells`` with table ``name`` keyed by ``tt``; add reading
+    findings and extra rows.  Returns False (and adds nothing) if no row of
+    the template could be matched."""
+    cells: dict[str, CellValue] = {}
+    findings: list[Finding] = []
+    units = {c.key: _header_unit(tt, segs, c) if c.kind == MONEY else c.unit for c in tt.columns}
+    used: set[int] = set()
+    filled_rows: set[str] = set()
+    j = _joined_segment(tt, segs)
+    if j is not None:
+        vals, pos = segs[j].values, 0
+        for key in tt.joined_row:
+            row = tt.row(key)
+            _fill_row(tt, row, segs[j], units, cells, findings, vals[pos:pos + len(row.columns)])
+            pos += len(row.columns)
+            filled_rows.add(key)
+        used.add(j)
+    rest = [s for k, s in enumerate(segs) if k not in used]
+    matched = align(tt, rest)
+    for i, k in matched.items():
+        row = tt.rows[i]
+        if row.key not in filled_rows:
+            _fill_row(tt, row, rest[k], units, cells, findings)
+            filled_rows.add(row.key)
+    if not filled_rows:
+        return False
+    used_rest = set(matched.values())
+    for k, s in enumerate(rest):
+        if k not in used_rest and s.labels and any(c.text and parse_value(c.text).value is not None for c in s.values):
+            report.extra_rows.append(ExtraRow(name, "".join(s.labels), [c.text for c in s.values], s.where))
+            findings.append(Finding("extra_row", "info", name, [], actual=[c.text for c in s.values],
+                                    message=f"{TABLE_NAMES[name]}: row {''.join(s.labels)!r} ({s.where}) is not in "
+                                            f"the {tt.version} format; kept as an extra row, not counted."))
+    missing = [r for r in tt.rows if r.key not in filled_rows]
+    for r in missing:
+        for c in r.columns:
+            key = f"{name}.{r.key}.{c.key}"
+            cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None, "row_missing")
+    if missing:
+        findings.insert(0, Finding(
+            "row_missing", "info", name, [f"{name}.{r.key}.{c.key}" for r in missing for c in r.columns],
+            message=f"{TABLE_NAMES[name]}: the report has no row {', '.join(r.label for r in missing)}; "
+                    f"its cells are null (row_missing)."))
+    for key in tt.cell_keys():
+        report.cells[key] = cells[key]
+    report.findings.extend(findings)
+    return True
+
+
+def reconstruct(located: Located) -> Report:
+    """Build the :class:`Report` of a located document (module docstring).
+    Never raises for odd content: what cannot be read becomes null cells and
+    findings."""
+    doc = located.document
+    report = Report(source=doc.source, agency=located.agency, year=located.year,
+                    sections={k: s.text for k, s in located.sections.items()},
+                    headings={k: s.heading for k, s in located.sections.items()},
+                    title=located.title)
+    segs = {t: segment_rows(located.tables[t]) for t in TABLES}
+    detected = {t: v for t in ("t2", "t3") if segs[t] and (v := detect_version(t, segs[t]))}
+    prior = version_for_year(located.year)
+    present = [t for t in TABLES if segs[t]]
+
+    if prior == "PRE2019" and not detected:
+        report.template = "PRE2019"
+        report.findings.append(Finding(
+            "table_absent", "info", None,
+            message=f"A {located.year} report: the standard statistics tables (表二/表三/表四) exist only from the "
+                    f"2019 format on (spec §9); no table was extracted."))
+        return report
+
+    kinds = set(detected.values())
+    fallback = kinds.pop() if len(kinds) == 1 else (prior if prior in VERSIONS else "V2021")
+    for t in present:
+        version = detected.get(t, fallback)
+        if build_table(t, get_template(version).tables[t], segs[t], report):
+            report.table_versions[t] = version
+    versions = set(report.table_versions.values())
+    if len(versions) > 1:
+        report.template = "MIXED"
+    elif versions and (detected or prior in VERSIONS):
+        report.template = versions.pop()
+    elif versions:
+        report.template = "UNKNOWN"
+        report.findings.append(Finding(
+            "version_unknown", "warning", None,
+            message=f"Neither the tables nor the year tell the format version; the tables are keyed as {fallback}."))
+    for t in TABLES:
+        if t not in report.table_versions:
+            sec = {"t2": "s2", "t3": "s3", "t4": "s4"}[t]
+            where = f" (section {located.sections[sec].heading!r} has none)" if sec in located.sections else ""
+            report.findings.append(Finding(
+                "table_absent", "warning", t,
+                message=f"{TABLE_NAMES[t]} was not found in the report{where}; its cells are absent, not zero. "
+                        f"A table printed as an image needs OCR first."))
+    return report

@@ -1,0 +1,29 @@
+"""Real reports (../shared/corpus) read to their truth files, cell for cell.
+
+``READ_RIGHT`` lists every real report gipextract reads right, with what the
+truth file says about it; adding a report here is how a reader claims it.
+Tests skip when the corpus is absent (a fresh clone without ../shared).
+"""
+
+import pytest
+
+import gipextract
+
+from .conftest import cell_mismatches, truth
+
+#: corpus file → number of cells in its truth file.
+READ_RIGHT = {
+    "000_9ae0767dbc617b7e.txt": 198,
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_RIGHT))
+def test_real_report_equals_its_truth(corpus, name):
+    expected = truth(name)
+    report = gipextract.read_report(corpus / name)
+    assert cell_mismatches(report, expected) == []
+    assert len(expected["cells"]) == READ_RIGHT[name]
+    assert set(expected["cells"]) <= set(report.cells)
+    assert (report.template, report.year) == (expected["template"], expected["year"])
+    if expected.get("agency") is not None:
+        assert report.agency == expected["agency"]

@@ -1,0 +1,138 @@
+"""Reconstruct: template-driven cells from located tables (spec §7.3, §7.4, §8)."""
+
+import pytest
+
+import gipextract
+from gipextract.document import Cell, TableBlock
+from gipextract.reconstruct import Segment, detect_version, segment_rows
+
+from .conftest import FIXTURES, SEED, cell_mismatches, load_expected
+
+T3_HEAD = "三、收到和处理政府信息公开申请情况\n\t（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）\n\t申请人情况\n\n"
+
+
+def read(text: str) -> gipextract.Report:
+    return gipextract.read_report(text.encode("utf-8"))
+
+
+def row(label: str, values, group: str | None = None) -> str:
+    cells = ([group] if group else []) + [label] + [str(v) for v in values]
+    return "".join(f"\t{c}\n" for c in cells) + "\n"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (FIXTURES / "expected").glob("*.json")))
+def test_fixture_reads_to_its_expected_cells(name):
+    expected = load_expected(FIXTURES / "expected" / f"{name}.json")
+    report = gipextract.read_report(FIXTURES / expected["file"])
+    assert cell_mismatches(report, expected) == []
+    assert set(report.cells) == set(expected["cells"])
+    assert (report.template, report.year, report.agency) == (expected["template"], expected["year"], expected["agency"])
+
+
+def test_seed_values_named_in_the_issue():
+    if not SEED.exists():
+        pytest.skip("corpus absent")
+    r = gipextract.read_report(SEED)
+    v = lambda k: r.cells[k].value  # noqa: E731
+    assert [v(f"t2.art20_5.administrative_licensing.{c}") for c in ("items_prev_year", "items_change", "decisions")] \
+        == [92, 51, 143]
+    penalty = [r.cells[f"t2.art20_6.administrative_penalty.{c}"] for c in ("items_prev_year", "items_change", "decisions")]
+    assert [(c.value, c.flag) for c in penalty] == [(None, "dash"), (None, "dash"), (4773, None)]
+    fee = r.cells["t2.art20_8.administrative_fees.items_prev_year"]
+    assert (fee.value, fee.unit, fee.raw) == (21654145, "元", "21654145元")
+    cols = ["natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
+            "legal_service_org", "other_org", "total"]
+    assert [v(f"t3.new_received.{c}") for c in cols] == [11, 0, 0, 0, 0, 0, 11]
+    for key, n in (("denied_internal_affairs", 1), ("denied_enforcement_file", 2), ("unable_needs_creation", 1),
+                   ("other_handling", 5), ("results_total", 11)):
+        assert [v(f"t3.{key}.{c}") for c in cols] == [n, 0, 0, 0, 0, 0, n]
+    assert [v(k) for k in r.cells if k.startswith("t4.")] == [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert r.cells["t2.art20_1.regulations.made"].flag == "row_missing"
+    assert [f.rule for f in r.findings] == ["row_missing"]
+
+
+def test_version_detection_per_table_gives_mixed():
+    t2 = ("二、主动公开政府信息情况\n" + row("第二十条第（一）项", []) + "\t信息内容\n\t本年制发件数\n\t本年废止件数\n\t现行有效件数\n\n"
+          + row("规章", [1, 0, 3]))
+    t3 = T3_HEAD + row("一、本年新收政府信息公开申请数量", [1, 0, 0, 0, 0, 0, 1]) \
+        + row("（六）其他处理", [1, 0, 0, 0, 0, 0, 1]) + row("（七）总计", [1, 0, 0, 0, 0, 0, 1])
+    r = read("示例局2023年政府信息公开工作年度报告\n" + t2 + t3)
+    assert r.template == "MIXED"
+    assert r.table_versions == {"t2": "V2021", "t3": "V2019"}
+    assert r.cells["t2.art20_1.regulations.in_force"].value == 3
+    assert r.cells["t3.other_handling.total"].value == 1
+    assert "t3.other_other.total" not in r.cells
+
+
+def test_typo_label_is_matched_by_the_fuzzy_rule():
+    t3 = T3_HEAD + row("1.属于国家秘密", [0] * 7, "（三）不予公开") + row("2.其他法律行政止公开", [1, 0, 0, 0, 0, 0, 1]) \
+        + row("3.危及“三安全一稳定”", [0] * 7)
+    r = read("2024年\n" + t3)
+    assert r.cells["t3.denied_prohibited_by_law.natural_person"].value == 1
+
+
+def test_wrong_value_count_leaves_the_row_null_with_a_finding():
+    t3 = T3_HEAD + row("一、本年新收政府信息公开申请数量", [3, 0, 0, 0, 0, 3]) + row("（七）总计", [3, 0, 0, 0, 0, 0, 3])
+    r = read("2024年\n" + t3)
+    cells = [r.cells[f"t3.new_received.{c}"] for c in ("natural_person", "total")]
+    assert [(c.value, c.flag) for c in cells] == [(None, "unreadable"), (None, "unreadable")]
+    f = next(f for f in r.findings if f.rule == "value_count")
+    assert f.expected == 7 and f.actual == 6 and "t3.new_received.total" in f.cells
+    assert r.cells["t3.results_total.total"].value == 3
+
+
+def test_missing_rows_are_null_and_reported_once():
+    t3 = T3_HEAD + row("一、本年新收政府信息公开申请数量", [3, 0, 0, 0, 0, 0, 3]) + row("（七）总计", [3, 0, 0, 0, 0, 0, 3])
+    r = read("2024年\n" + t3)
+    assert r.cells["t3.granted.total"].flag == "row_missing"
+    missing = [f for f in r.findings if f.rule == "row_missing"]
+    assert len(missing) == 1 and "t3.granted.total" in missing[0].cells and "（一）予以公开" in missing[0].message
+
+
+def test_extra_row_is_kept_but_not_a_cell():
+    t2 = ("二、主动公开政府信息情况\n" + row("第二十条第（一）项", []) + "\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\n"
+          + row("规章", [1, 1, 3]) + row("其他主动公开文件", [5, 5, 9]) + row("规范性文件", [2, 2, 8]))
+    r = read("2020年\n" + t2)
+    assert r.cells["t2.art20_1.normative_documents.total_published"].value == 8
+    assert [(e.label, e.raw) for e in r.extra_rows] == [("其他主动公开文件", ["5", "5", "9"])]
+
+
+def test_unit_from_the_header_actually_printed():
+    t2 = ("二、主动公开政府信息情况\n" + row("第二十条第（八）项", []) + "\t信息内容\n\t本年收费金额（单位：元）\n\n"
+          + row("行政事业性收费", ["380"]))
+    r = read("2024年\n" + t2)
+    fee = r.cells["t2.art20_8.administrative_fees.fee_amount_wan_yuan"]
+    assert (fee.value, fee.unit) == (380, "元")  # printed value kept, never rescaled
+
+
+def test_table_four_as_three_rows_of_five():
+    t4 = "四、政府信息公开行政复议、行政诉讼情况\n" + row("行政复议", [1, 0, 0, 0, 1]) \
+        + row("未经复议直接起诉", [0, 1, 0, 0, 1], "行政诉讼") + row("复议后起诉", [0, 0, 0, 2, 2])
+    r = read("2024年\n" + t4)
+    assert [r.cells[f"t4.{g}.total"].value for g in ("admin_review", "litigation_direct", "litigation_after_review")] \
+        == [1, 1, 2]
+
+
+def test_no_tables_means_table_absent_findings():
+    r = gipextract.read_report(FIXTURES / "not_a_report.txt")
+    assert r.cells == {} and r.table_versions == {}
+    assert [(f.rule, f.table) for f in r.findings] == [("table_absent", "t2"), ("table_absent", "t3"),
+                                                       ("table_absent", "t4")]
+    assert all(r.table(t).empty for t in ("t2", "t3", "t4"))
+
+
+def test_pre2019_report_is_not_reconstructed():
+    r = read("某县2016年政府信息公开工作年度报告\n一、概述\n\t主动公开文件数\n\t条\n\t206\n\n")
+    assert r.template == "PRE2019" and r.cells == {}
+
+
+def test_segments_join_cell_per_row_streams():
+    rows = [[Cell("（一）予以公开")]] + [[Cell(str(i))] for i in range(7)] + [[Cell("")]]
+    segs = segment_rows([TableBlock(rows)])
+    assert [(s.labels, [c.text for c in s.values]) for s in segs] == [(["（一）予以公开"], list("0123456"))]
+
+
+def test_detect_version_needs_markers():
+    assert detect_version("t3", [Segment(["（六）其他处理"], [Cell("1")] * 7, None)]) == "V2019"
+    assert detect_version("t3", [Segment(["1.申请人无正当理由逾期不补正"], [Cell("1")] * 7, None)]) == "V2021"
+    assert detect_version("t3", [Segment(["（一）予以公开"], [Cell("1")] * 7, None)]) is None
