@@ -20,12 +20,14 @@ from .errors import GipextractError
 from .export import write_files
 from .export.csv import tidy_csv, wide_csv
 from .export.json import to_json
+from .export.jsonl import cells_jsonl
 from .pipeline import read_report
 from .readers import READERS
 from .report import Report
 from .templates import TABLES
 
 EXIT_OK, EXIT_READ, EXIT_USAGE, EXIT_IDENTITY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # batch stopped by Ctrl-C (128 + SIGINT); its outputs are consistent
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -91,10 +93,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.argument("report", type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Write to DIR (t2.csv t3.csv t4.csv cells.csv report.json), or to one "
-                   "file whose extension (.json, .csv) picks the format.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default=None,
-              help="Output format: json (the whole report; the default on stdout) or csv "
-                   "(the tidy cells on stdout; the wide tables and cells with -o DIR).")
+                   "file whose extension (.json, .csv, .jsonl, .xlsx) picks the format.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "xlsx"]), default=None,
+              help="Output format: json (the whole report; the default on stdout), csv "
+                   "(the tidy cells on stdout; the wide tables and cells with -o DIR), jsonl "
+                   "(one JSON object per cell), xlsx (the three tables as printed, merged headers "
+                   "included, plus cells and findings sheets; needs -o FILE.xlsx or -o DIR, or a pipe).")
 @click.option("--excel", is_flag=True, help="Write CSV with a UTF-8 BOM so that Excel opens it correctly.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not report reading problems on stderr.")
 @input_options
@@ -105,11 +109,17 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
 
     Prints the report as JSON on stdout, or writes files with -o.
     """
+    if fmt == "xlsx" and output is None and _stdout_is_terminal():
+        raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
     rep = _read(report, input_format)
     _warn(rep, quiet)
     csv_encoding = "utf-8-sig" if excel else "utf-8"
     if output is None:
-        text = tidy_csv(rep) if fmt == "csv" else to_json(rep)
+        if fmt == "xlsx":
+            sys.stdout.buffer.write(_xlsx(rep))
+            sys.stdout.buffer.flush()
+            return
+        text = tidy_csv(rep) if fmt == "csv" else cells_jsonl(rep) if fmt == "jsonl" else to_json(rep)
         if fmt == "csv" and excel:
             sys.stdout.buffer.write(text.encode("utf-8-sig"))
         else:
@@ -117,13 +127,21 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
         return
     out = Path(output)
     suffix = out.suffix.lower()
-    if suffix in (".json", ".csv"):
+    if suffix in (".json", ".csv", ".jsonl", ".xlsx"):
         if fmt and fmt != suffix[1:]:
             raise click.UsageError(f"--format {fmt} contradicts the extension of {output}")
         if suffix == ".json":
             write_files({out: to_json(rep)})
+        elif suffix == ".jsonl":
+            write_files({out: cells_jsonl(rep)})
+        elif suffix == ".xlsx":
+            write_files({out: _xlsx(rep)})
         else:
             write_files({out: tidy_csv(rep)}, encoding=csv_encoding)
+        return
+    if fmt in ("jsonl", "xlsx"):
+        write_files({out / ("cells.jsonl" if fmt == "jsonl" else "report.xlsx"):
+                     cells_jsonl(rep) if fmt == "jsonl" else _xlsx(rep)})
         return
     csvs = {out / f"{t}.csv": wide_csv(rep, t) for t in TABLES}
     csvs[out / "cells.csv"] = tidy_csv(rep)
@@ -131,3 +149,72 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
         write_files(csvs, encoding=csv_encoding)
     if fmt in (None, "json"):
         write_files({out / "report.json": to_json(rep)})
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _xlsx(rep: Report) -> bytes:
+    from .export.xlsx import to_xlsx  # openpyxl is imported only when asked for
+    return to_xlsx(rep)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
+              help="Output directory: manifest.csv cells.csv cells.parquet findings.csv datapackage.json "
+                   "reports/…/report.json.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the CPUs available; 1 runs in this process).")
+@click.option("--resume", is_flag=True,
+              help="Continue the batch in OUTDIR: keep inputs already done (same path and sha256, not "
+                   "failed) and convert the others.")
+@click.option("--overwrite", is_flag=True, help="Replace a previous batch in OUTDIR instead of refusing.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=300.0, show_default=True,
+              help="Seconds allowed per file before it is failed (0: no limit; not enforced on Dask).")
+@click.option("--dask-scheduler", metavar="ADDRESS", default=None,
+              help="Run the workers on this Dask distributed scheduler (e.g. tcp://host:8786); the "
+                   "workers must see the input paths.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file errors, no summary on stderr.")
+@input_options
+@handle_errors
+def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, overwrite: bool, timeout: float,
+          dask_scheduler: str | None, quiet: bool, input_format: str | None) -> None:
+    """Convert many INPUTS (files, directories walked recursively, globs) into one dataset in OUTDIR.
+
+    One manifest row per input file (status ok, findings, failed or no_tables); the tidy cells of
+    every report in cells.csv and cells.parquet; every finding in findings.csv, including the
+    cross-year checks T3-Y and T2-Y1. A file that fails never stops the batch. Ctrl-C stops it
+    and keeps what was done (rerun with --resume). Exit 0 when every input was read, 1 when any
+    failed (the outputs are complete either way), 130 when interrupted.
+    """
+    from .batch import OutdirInUse, run_batch
+
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+        bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+    try:
+        summary = run_batch(list(inputs), outdir, jobs=jobs, resume=resume, overwrite=overwrite,
+                            input_format=input_format, timeout=timeout or None, dask_scheduler=dask_scheduler,
+                            on_start=bar.reset if bar is not None else None,
+                            progress=(lambda entry, status: bar.update(1)) if bar is not None else None)
+    except OutdirInUse as e:
+        raise click.UsageError(str(e)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        for path, error in summary.failed:
+            click.echo(f"gipextract: {path}: {error}", err=True)
+        counts = ", ".join(f"{summary.counts[s]} {s}" for s in ("ok", "findings", "no_tables", "failed"))
+        reused = f" ({summary.reused} kept from the previous run)" if summary.reused else ""
+        click.echo(f"gipextract: batch: {summary.done} of {summary.total} inputs: {counts}{reused} "
+                   f"→ {Path(outdir) / 'manifest.csv'}", err=True)
+    ctx = click.get_current_context()
+    if summary.interrupted:
+        click.echo(f"gipextract: interrupted: the {summary.done} inputs done are listed in "
+                   f"{Path(outdir) / 'manifest.csv'}; rerun with --resume to finish", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+    ctx.exit(EXIT_READ if summary.failed else EXIT_OK)

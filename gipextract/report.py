@@ -225,6 +225,18 @@ class Report:
             self._frames["tidy"] = frame
         return self._frames["tidy"]
 
+    def tidy_rows(self):
+        """The rows of :meth:`tidy` as plain tuples in :data:`TIDY_COLUMNS` order,
+        without pandas (for streaming exports): ``value`` is the printed
+        ``int``/``float`` or ``None``, ``year`` an ``int`` or ``None``.
+
+        :returns: an iterator of 14-tuples, in template order.
+        """
+        tail = (self.source.path, self.agency, self.year, self.template)
+        for c in self.cells.values():
+            yield (c.key, c.table, c.row_key, c.col_key, c.row_label, c.col_label, c.value, c.unit, c.raw,
+                   c.flag) + tail
+
     # -- findings -----------------------------------------------------------
 
     @property

@@ -1,0 +1,475 @@
+"""The output directory of a batch: streamed, then committed in one step.
+
+Layout of ``OUTDIR``::
+
+    manifest.csv      one row per input (MANIFEST_COLUMNS)
+    cells.csv         tidy cells of every report (TIDY_COLUMNS), input order
+    cells.parquet     the same rows, typed (gipextract.export.parquet)
+    findings.csv      every finding with its source (FINDING_COLUMNS)
+    datapackage.json  Frictionless descriptor of the three CSVs
+    reports/<rel>/report.json   one JSON document per input that was read
+
+How it stays consistent.  While a batch runs, ``cells.csv``, ``cells.parquet``
+and ``findings.csv`` are written under temporary names in ``OUTDIR``
+(``.gipextract-<name>.<random>.tmp``), appending each input's rows as its
+result arrives in input order.  ``reports/<rel>/report.json`` files are
+written one by one, each atomically (temporary file + rename); each is
+self-describing (it carries its input's sha256), so one written before an
+interruption never contradicts its input.  :meth:`OutputDir.commit` then
+appends the cross-report findings, closes the files and renames them into
+place, ``manifest.csv`` last: the manifest is the commit record, listing exactly
+the inputs whose rows are in the other files.  Report files of inputs that
+the new manifest does not list are removed at commit.  Until then the
+previous outputs, if any, are untouched.
+
+:class:`PreviousRun` reads a committed directory back for ``--resume``: the
+rows of inputs that are unchanged (same path, same sha256, not ``failed``)
+are copied from the old ``cells.parquet`` and ``findings.csv`` instead of
+converting the file again.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from ..crossreport import CROSS_RULES, NEEDED_KEYS
+from ..errors import OutputError
+from ..export import write_files
+from ..export.csv import tidy_csv_rows
+from ..export.datapackage import FileInfo, descriptor
+from ..export.datapackage import to_json as datapackage_json
+from ..export.parquet import TidyParquetWriter, read_sources, read_tidy_rows
+from ..report import TIDY_COLUMNS, Finding
+from .inputs import InputFile, report_path
+from .worker import FileResult, finding_row
+
+MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "error", "template", "year", "agency", "n_cells",
+                    "n_null", "n_errors", "report")
+FINDING_COLUMNS = ("source", "rule", "severity", "table", "cells", "expected", "actual", "message")
+TMP_PREFIX = ".gipextract-"
+#: Files of a committed output directory, in the order they are renamed into place.
+OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", "datapackage.json", "manifest.csv")
+
+_SOURCE = TIDY_COLUMNS.index("source")
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+class _CsvStream:
+    """A CSV file written under a temporary name, hashed as it is written."""
+
+    def __init__(self, final: Path, header: Iterable[str]):
+        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final.name}.", suffix=".tmp", dir=final.parent)
+        self.final, self.tmp = final, Path(tmp)
+        self._fh = os.fdopen(fd, "wb")
+        self._hash, self.size = hashlib.sha256(), 0
+        self._buf = io.StringIO()
+        self._csv = csv.writer(self._buf, lineterminator="\n")
+        self.write_rows([header])
+
+    def write_rows(self, rows: Iterable[Iterable]) -> None:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._csv.writerows(rows)
+        data = self._buf.getvalue().encode("utf-8")
+        if data:
+            self._hash.update(data)
+            self.size += len(data)
+            self._fh.write(data)
+
+    def close(self) -> FileInfo:
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+        return FileInfo(self.final.name, self.size, self._hash.hexdigest())
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(path: Path) -> FileInfo:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return FileInfo(path.name, path.stat().st_size, h.hexdigest())
+
+
+def clean_stale_temporaries(root: Path) -> None:
+    """Remove temporary files a killed batch left in ``root`` (ours only)."""
+    for p in root.glob(f"{TMP_PREFIX}*.tmp"):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
+class OutputDir:
+    """Writes one batch's outputs into ``root`` (module docstring).
+
+    Use: :meth:`begin`, then :meth:`add` or :meth:`add_reused` once per input
+    in input order, then :meth:`commit` (or :meth:`discard` on a fatal error).
+
+    :raises OutputError: from every method, when a file cannot be written;
+        the previous outputs are then untouched.
+    """
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.manifest: list[tuple[str, ...]] = []
+        self._cells: _CsvStream | None = None
+        self._findings: _CsvStream | None = None
+        self._parquet: TidyParquetWriter | None = None
+        self._parquet_tmp: Path | None = None
+        self._refresh: set[str] = set()  # sources whose report.json may hold old cross-report findings
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Create ``root`` and the temporary output files."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            clean_stale_temporaries(self.root)
+            self._cells = _CsvStream(self.root / "cells.csv", TIDY_COLUMNS)
+            self._findings = _CsvStream(self.root / "findings.csv", FINDING_COLUMNS)
+            fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}cells.parquet.", suffix=".tmp", dir=self.root)
+            os.close(fd)
+            self._parquet_tmp = Path(tmp)
+            self._parquet = TidyParquetWriter(tmp)
+        except OSError as e:
+            self.discard()
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
+
+    def discard(self) -> None:
+        """Close and delete the temporary files; the previous outputs stay."""
+        for stream in (self._cells, self._findings):
+            if stream is not None:
+                try:
+                    stream._fh.close()
+                    stream.tmp.unlink()
+                except OSError:
+                    pass
+        if self._parquet is not None:
+            try:
+                self._parquet._writer.close()
+            except Exception:  # noqa: BLE001 — best effort while failing anyway
+                pass
+        if self._parquet_tmp is not None:
+            self._parquet_tmp.unlink(missing_ok=True)
+        self._cells = self._findings = self._parquet = None
+
+    # -- rows -----------------------------------------------------------------
+
+    def _write_cells(self, rows: list[tuple]) -> None:
+        if rows:
+            self._cells.write_rows(tidy_csv_rows(rows))
+            self._parquet.write_rows(rows)
+
+    def add(self, entry: InputFile, result: FileResult) -> tuple[str, ...]:
+        """Append a converted input's rows; write its report.json.
+
+        :returns: its manifest row.
+        """
+        report = ""
+        try:
+            if result.report_json is not None:
+                report = report_path(entry.rel).as_posix()
+                write_files({self.root / report: result.report_json + "\n"}, fsync=False)
+            tail = (entry.path, result.agency, result.year, result.template)
+            self._write_cells([r + tail for r in result.cells])
+            if result.findings:
+                self._findings.write_rows((entry.path,) + f for f in result.findings)
+        except OSError as e:
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
+        row = (entry.path, _text(result.sha256), _text(result.format), result.status, _text(result.error),
+               _text(result.template), _text(result.year), _text(result.agency), str(result.n_cells),
+               str(result.n_null), str(result.n_errors), report)
+        self.manifest.append(row)
+        return row
+
+    def add_reused(self, entry: InputFile, old: dict[str, str], cells: list[tuple], findings: list[list[str]],
+                   had_cross: bool) -> tuple[str, ...]:
+        """Append an unchanged input's rows from the previous run (``--resume``).
+
+        :param old: its row of the previous manifest.
+        :param cells: its tidy rows from the previous ``cells.parquet``.
+        :param findings: its rows of the previous ``findings.csv``, without
+            cross-report findings (those are recomputed).
+        :param had_cross: its report.json may hold cross-report findings.
+        """
+        report = report_path(entry.rel).as_posix()
+        try:
+            if old["report"] != report:
+                (self.root / report).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.root / old["report"], self.root / report)
+            self._write_cells(cells)
+            if findings:
+                self._findings.write_rows(findings)
+        except OSError as e:
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
+        if had_cross:
+            self._refresh.add(entry.path)
+        row = tuple(old[c] for c in MANIFEST_COLUMNS[:-1]) + (report,)
+        self.manifest.append(row)
+        return row
+
+    # -- commit ---------------------------------------------------------------
+
+    def _update_reports(self, cross: dict[str, list[Finding]]) -> None:
+        """Put the cross-report findings into the reports' JSON documents."""
+        where = {row[0]: row[-1] for row in self.manifest if row[-1]}
+        for source in sorted(set(cross) | self._refresh, key=lambda s: s):
+            if source not in where:
+                continue
+            path = self.root / where[source]
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            kept = [f for f in doc.get("findings", []) if f.get("rule") not in CROSS_RULES]
+            new = [f.to_dict() for f in cross.get(source, [])]
+            if new or len(kept) != len(doc.get("findings", [])):
+                doc["findings"] = kept + new
+                write_files({path: json.dumps(doc, ensure_ascii=False) + "\n"}, fsync=False)
+
+    def _remove_stale_reports(self) -> None:
+        """Delete reports/**/report.json (and our temporaries) that the new
+        manifest does not list; then empty directories."""
+        top = self.root / "reports"
+        if not top.is_dir():
+            return
+        listed = {os.path.normpath(self.root / row[-1]) for row in self.manifest if row[-1]}
+        for dirpath, dirnames, filenames in os.walk(top, topdown=False):
+            for name in filenames:
+                p = os.path.join(dirpath, name)
+                stale_tmp = name.startswith(".report.json.") and name.endswith(".tmp")
+                if (name == "report.json" and os.path.normpath(p) not in listed) or stale_tmp:
+                    os.unlink(p)
+            if dirpath != str(top) and not os.listdir(dirpath):
+                os.rmdir(dirpath)
+
+    def commit(self, cross: dict[str, list[Finding]], defer_signals: Callable | None = None) -> dict[str, FileInfo]:
+        """Finish the batch: append ``cross`` (source → cross-report findings,
+        in input order) to findings.csv and the reports' JSON, close every
+        file and rename them into place, ``manifest.csv`` last.
+
+        :returns: resource name → :class:`FileInfo` of the CSVs written.
+        """
+        try:
+            rows = [(source,) + finding_row(f) for source, fs in cross.items() for f in fs]
+            if rows:
+                self._findings.write_rows(rows)
+            self._update_reports(cross)
+            infos = {"cells": self._cells.close(), "findings": self._findings.close()}
+            self._parquet.close()
+            _fsync_file(self._parquet_tmp)
+            manifest = _CsvStream(self.root / "manifest.csv", MANIFEST_COLUMNS)
+            manifest.write_rows(self.manifest)
+            infos = {"manifest": manifest.close(), **infos}
+            pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports")
+            fd, dp_tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}datapackage.json.", suffix=".tmp", dir=self.root)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(datapackage_json(pkg).encode("utf-8"))
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._remove_stale_reports()
+            staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
+                      "findings.csv": self._findings.tmp, "datapackage.json": Path(dp_tmp),
+                      "manifest.csv": manifest.tmp}
+            mode = 0o666 & ~_umask()
+            for name in OUTPUT_FILES:
+                os.chmod(staged[name], mode)
+                os.replace(staged[name], self.root / name)
+            _fsync_dir(self.root)
+        except OSError as e:
+            self.discard()
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
+        self._cells = self._findings = self._parquet = None
+        return infos
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- reading a previous run (--resume) ------------------------------------------
+
+
+class _Groups:
+    """Consecutive rows of one source from a stream sorted like the inputs.
+
+    ``position`` maps each source that may be taken to its input index; groups
+    of other sources are skipped.  :meth:`take` must be called with increasing
+    positions.
+    """
+
+    def __init__(self, rows: Iterator, source_of: Callable, position: dict[str, int]):
+        self._rows, self._source_of, self._pos = rows, source_of, position
+        self._head = next(self._rows, None)
+
+    def take(self, source: str) -> list:
+        want = self._pos[source]
+        while self._head is not None:
+            head = self._source_of(self._head)
+            at = self._pos.get(head)
+            if at is not None and at > want:
+                return []
+            group = []
+            while self._head is not None and self._source_of(self._head) == head:
+                group.append(self._head)
+                self._head = next(self._rows, None)
+            if at == want:
+                return group
+        return []
+
+
+def _runs(sources: Iterable[str]) -> list[tuple[str, int]]:
+    """Run-length encoding of a source column."""
+    out: list[list] = []
+    for s in sources:
+        if out and out[-1][0] == s:
+            out[-1][1] += 1
+        else:
+            out.append([s, 1])
+    return [(s, n) for s, n in out]
+
+
+class PreviousRun:
+    """A committed output directory read back for ``--resume``.
+
+    :ivar rows: manifest path → its row (column → text).
+    """
+
+    def __init__(self, root: Path, rows: dict[str, dict[str, str]]):
+        self.root = root
+        self.rows = rows
+        self.reuse: dict[str, int] = {}
+        self.cross_sources: set[str] = set()
+
+    @classmethod
+    def load(cls, root: str | os.PathLike) -> "PreviousRun | None":
+        """The previous run in ``root``, or ``None`` if there is none.
+
+        :raises OutputError: ``manifest.csv`` exists but is not a gipextract
+            batch manifest.
+        """
+        path = Path(root) / "manifest.csv"
+        if not path.is_file():
+            return None
+        try:
+            with open(path, encoding="utf-8", newline="") as fh:
+                reader = csv.DictReader(fh)
+                if tuple(reader.fieldnames or ()) != MANIFEST_COLUMNS:
+                    raise OutputError("manifest.csv is not a gipextract batch manifest; cannot resume",
+                                      path=str(path))
+                rows = {r["path"]: r for r in reader}
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise OutputError(f"cannot read the previous manifest: {e}", path=str(path)) from None
+        return cls(Path(root), rows)
+
+    def candidates(self, entries: list[InputFile]) -> list[InputFile]:
+        """Inputs the previous run read (not ``failed``) whose report file exists."""
+        out = []
+        for e in entries:
+            old = self.rows.get(e.path)
+            if (e.error is None and old is not None and old["status"] != "failed" and old["sha256"]
+                    and old["report"] and (self.root / old["report"]).is_file()):
+                out.append(e)
+        return out
+
+    def plan(self, entries: list[InputFile], unchanged: set[str]) -> dict[str, int]:
+        """Decide which inputs to copy from the previous run.
+
+        :param unchanged: paths whose current sha256 equals the previous one.
+        :returns: path → input index of the inputs to reuse (also kept as
+            ``self.reuse``).  An input is dropped from reuse (and converted
+            again) if its rows in the previous files are missing, miscounted
+            or out of input order; everything is converted again if the
+            previous files cannot be read.
+        """
+        position = {e.path: i for i, e in enumerate(entries) if e.path in unchanged}
+        try:
+            cell_runs = _runs(read_sources(self.root / "cells.parquet"))
+            finding_runs, cross = self._finding_runs()
+        except Exception:  # noqa: BLE001 — unreadable previous outputs: convert everything again
+            self.reuse = {}
+            return self.reuse
+        counts: dict[str, int] = {}
+        for runs in (cell_runs, finding_runs):
+            seen: set[str] = set()
+            last = -1
+            for source, _ in runs:
+                if source not in position:
+                    continue
+                if source in seen or position[source] < last:  # split or out of order: cannot stream it
+                    self.reuse = {}
+                    return self.reuse
+                seen.add(source)
+                last = position[source]
+        for source, n in cell_runs:
+            counts[source] = n
+        self.reuse = {p: i for p, i in position.items() if counts.get(p, 0) == int(self.rows[p]["n_cells"] or 0)}
+        self.cross_sources = cross
+        return self.reuse
+
+    def _finding_rows(self) -> Iterator[list[str]]:
+        path = self.root / "findings.csv"
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            if tuple(next(reader, ())) != FINDING_COLUMNS:
+                raise OutputError("findings.csv has unexpected columns", path=str(path))
+            yield from reader
+
+    def _finding_runs(self) -> tuple[list[tuple[str, int]], set[str]]:
+        cross: set[str] = set()
+        sources = []
+        for row in self._finding_rows():
+            if row[1] in CROSS_RULES:
+                cross.add(row[0])
+            else:
+                sources.append(row[0])
+        return _runs(sources), cross
+
+    def cursors(self) -> tuple[_Groups, _Groups]:
+        """Streams of the previous cells and findings, grouped by source."""
+        cells = _Groups(read_tidy_rows(self.root / "cells.parquet"), lambda r: r[_SOURCE], self.reuse)
+        finds = _Groups((r for r in self._finding_rows() if r[1] not in CROSS_RULES), lambda r: r[0], self.reuse)
+        return cells, finds
+
+
+def facts_of_rows(rows: list[tuple]) -> dict[str, tuple]:
+    """Cross-report facts (key → (value, flag)) from tidy rows read back from
+    Parquet (integral floats back to ``int``, as a fresh read gives them)."""
+    out = {}
+    for r in rows:
+        if r[0] in NEEDED_KEYS:
+            v = r[6]
+            out[r[0]] = (int(v) if isinstance(v, float) and v.is_integer() else v, r[9])
+    return out

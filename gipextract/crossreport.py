@@ -1,0 +1,174 @@
+"""Cross-report checks: identities between one organ's reports of consecutive
+years (template-spec §6.1 T3-Y, §6.3 T2-Y1).
+
+Neither identity is printed in a report and both are often broken for good
+reasons (re-classification, mergers, cleanup campaigns), so every violation is
+a ``warning`` :class:`~gipextract.report.Finding` on the *later* report, naming
+the later report's cells by canonical key.  Nothing here changes a cell.
+
+The checks need only a few cells of each report, so they work on
+:class:`ReportFacts` (source, agency, year and those cells) rather than whole
+:class:`~gipextract.report.Report` objects: a batch of thousands of reports
+keeps a few dozen numbers per report in memory, not the reports.
+
+Reports are paired when both know their agency and year, the agencies are
+equal as printed (after trimming whitespace) and the years are consecutive.
+If several reports of the same organ exist for the earlier year and they
+disagree on the cells a check needs, that check is not made and an ``info``
+finding ``cross_report_ambiguous`` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .report import Finding, Report
+
+T3_COLUMNS = ("natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
+              "legal_service_org", "other_org", "total")
+T3_COLUMN_LABELS = dict(zip(T3_COLUMNS, ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")))
+T2_ROWS = {"regulations": "规章", "normative_documents": "行政规范性文件"}
+
+#: Canonical keys of the cells the checks read (V2019 and V2021 表三; V2021 表二).
+NEEDED_KEYS: frozenset[str] = frozenset(
+    [f"t3.{row}.{col}" for row in ("carried_over_prev", "carried_forward_next") for col in T3_COLUMNS]
+    + [f"t2.art20_1.{row}.{col}" for row in T2_ROWS for col in ("issued", "repealed", "in_force")])
+
+#: Rule ids produced here (a batch strips and recomputes them on ``--resume``).
+CROSS_RULES: frozenset[str] = frozenset({"T3-Y", "T2-Y1", "cross_report_ambiguous"})
+
+#: Flags of null cells that the checks read as 0 (spec §7.2: dash and 无 mean
+#: none; a blank leaf cell means not filled, 0 for arithmetic).
+_ZERO_FLAGS = frozenset({"dash", "none_text"})
+
+
+@dataclass(slots=True)
+class ReportFacts:
+    """What the cross-report checks need of one report.
+
+    :ivar source: the report's source path (findings are keyed by it).
+    :ivar agency: the issuing organ, or ``None`` (then the report is not paired).
+    :ivar year: the report year, or ``None`` (then the report is not paired).
+    :ivar cells: canonical key → ``(value, flag)`` for the keys of
+        :data:`NEEDED_KEYS` the report has.
+    """
+
+    source: str
+    agency: str | None
+    year: int | None
+    cells: dict[str, tuple[int | float | None, str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, report: Report) -> "ReportFacts":
+        """The facts of ``report``."""
+        return cls(report.source.path, report.agency, report.year, needed_cells(report.cells))
+
+
+def needed_cells(cells: Mapping) -> dict[str, tuple[int | float | None, str | None]]:
+    """``key → (value, flag)`` for the keys of :data:`NEEDED_KEYS` in ``cells``
+    (a mapping of canonical key → :class:`~gipextract.report.CellValue`)."""
+    return {k: (cells[k].value, cells[k].flag) for k in NEEDED_KEYS if k in cells}
+
+
+def _checkable(cell: tuple | None, total: bool = False) -> int | float | None:
+    """The value a check uses for ``cell``, or ``None`` when it cannot say."""
+    if cell is None:
+        return None
+    value, flag = cell
+    if value is not None:
+        return value
+    if flag in _ZERO_FLAGS or (flag == "blank" and not total):
+        return 0
+    return None
+
+
+def _fmt(v) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _t3y(prev: ReportFacts, cur: ReportFacts) -> list[Finding]:
+    out = []
+    for col in T3_COLUMNS:
+        before = _checkable(prev.cells.get(f"t3.carried_forward_next.{col}"), col == "total")
+        now = _checkable(cur.cells.get(f"t3.carried_over_prev.{col}"), col == "total")
+        if before is None or now is None or before == now:
+            continue
+        out.append(Finding(
+            rule="T3-Y", severity="warning", table="t3", cells=[f"t3.carried_over_prev.{col}"],
+            expected=before, actual=now,
+            message=(f"表三 二、上年结转政府信息公开申请数量 ({T3_COLUMN_LABELS[col]}) is {_fmt(now)}, but the "
+                     f"{prev.year} report ({prev.source}) gives 四、结转下年度继续办理 = {_fmt(before)}")))
+    return out
+
+
+def _t2y1(prev: ReportFacts, cur: ReportFacts) -> list[Finding]:
+    out = []
+    for row, label in T2_ROWS.items():
+        base = f"t2.art20_1.{row}"
+        before = _checkable(prev.cells.get(f"{base}.in_force"))
+        now = _checkable(cur.cells.get(f"{base}.in_force"))
+        issued = _checkable(cur.cells.get(f"{base}.issued"))
+        repealed = _checkable(cur.cells.get(f"{base}.repealed"))
+        if None in (before, now, issued, repealed):
+            continue
+        expected = before + issued - repealed
+        if expected == now:
+            continue
+        out.append(Finding(
+            rule="T2-Y1", severity="warning", table="t2",
+            cells=[f"{base}.in_force", f"{base}.issued", f"{base}.repealed"], expected=expected, actual=now,
+            message=(f"表二 {label} 现行有效件数 is {_fmt(now)}, but the {prev.year} report ({prev.source}) gives "
+                     f"{_fmt(before)} + 本年制发件数 {_fmt(issued)} − 本年废止件数 {_fmt(repealed)} = {_fmt(expected)}")))
+    return out
+
+
+#: (rule, the earlier report's keys it reads, the check).
+_CHECKS = (
+    ("T3-Y", tuple(f"t3.carried_forward_next.{c}" for c in T3_COLUMNS), _t3y),
+    ("T2-Y1", tuple(f"t2.art20_1.{r}.in_force" for r in T2_ROWS), _t2y1),
+)
+
+
+def cross_report_findings(facts: Iterable[ReportFacts]) -> dict[str, list[Finding]]:
+    """Check every report against its organ's report of the previous year.
+
+    :param facts: one :class:`ReportFacts` per report, in a fixed order (the
+        order decides which earlier report a message cites first).
+    :returns: source → the findings on that (later) report, in input order;
+        sources without findings are absent.  Rules: ``T3-Y`` (spec §6.1: per
+        column, 上年结转 of year Y = 结转下年度 of year Y−1), ``T2-Y1`` (spec §6.3,
+        V2021: 现行有效 Y = 现行有效 Y−1 + 制发 Y − 废止 Y, per row), both
+        ``warning``; ``cross_report_ambiguous`` (``info``).
+    """
+    facts = list(facts)
+    by_organ: dict[tuple[str, int], list[ReportFacts]] = {}
+    for f in facts:
+        if f.agency and f.agency.strip() and f.year is not None:
+            by_organ.setdefault((f.agency.strip(), f.year), []).append(f)
+    out: dict[str, list[Finding]] = {}
+    for f in facts:
+        if not (f.agency and f.agency.strip()) or f.year is None:
+            continue
+        earlier = by_organ.get((f.agency.strip(), f.year - 1), [])
+        found: list[Finding] = []
+        for rule, keys, check in _CHECKS:
+            candidates = [e for e in earlier if any(k in e.cells for k in keys)]
+            if not candidates:
+                continue
+            if len({tuple(e.cells.get(k) for k in keys) for e in candidates}) > 1:
+                found.append(Finding(
+                    rule="cross_report_ambiguous", severity="info", table=None, cells=[],
+                    message=(f"{rule} not checked: {len(candidates)} reports of {f.agency.strip()} for {f.year - 1} "
+                             f"disagree ({', '.join(e.source for e in candidates)})")))
+                continue
+            found.extend(check(candidates[0], f))
+        if found:
+            out[f.source] = found
+    return out
+
+
+def check_reports(reports: Iterable[Report]) -> dict[str, list[Finding]]:
+    """:func:`cross_report_findings` for whole reports (library convenience);
+    the reports are not modified."""
+    return cross_report_findings(ReportFacts.of(r) for r in reports)
