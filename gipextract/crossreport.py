@@ -20,7 +20,7 @@ finding ``cross_report_ambiguous`` says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .report import Finding, Report
@@ -34,6 +34,36 @@ T2_ROWS = {"regulations": "规章", "normative_documents": "行政规范性文�
 NEEDED_KEYS: frozenset[str] = frozenset(
     [f"t3.{row}.{col}" for row in ("carried_over_prev", "carried_forward_next") for col in T3_COLUMNS]
     + [f"t2.art20_1.{row}.{col}" for row in T2_ROWS for col in ("issued", "repealed", "in_force")])
+
+_ORDER = tuple(sorted(NEEDED_KEYS))
+_INDEX = {k: i for i, k in enumerate(_ORDER)}
+class CompactCells(Mapping):
+    """A read-only ``key → (value, flag)`` mapping over :data:`NEEDED_KEYS`,
+    stored as two tuples (a batch keeps one per report: a few hundred bytes,
+    not a dict of tuples)."""
+
+    __slots__ = ("_values", "_flags", "_present")
+
+    def __init__(self, cells: Mapping[str, tuple] = ()):
+        values, flags, present = [None] * len(_ORDER), [None] * len(_ORDER), 0
+        for k, (value, flag) in dict(cells).items():
+            if k in _INDEX:
+                i = _INDEX[k]
+                values[i], flags[i], present = value, flag, present | (1 << i)
+        self._values, self._flags, self._present = tuple(values), tuple(flags), present
+
+    def __getitem__(self, key: str) -> tuple:
+        i = _INDEX.get(key)
+        if i is None or not self._present >> i & 1:
+            raise KeyError(key)
+        return self._values[i], self._flags[i]
+
+    def __iter__(self):
+        return (k for i, k in enumerate(_ORDER) if self._present >> i & 1)
+
+    def __len__(self) -> int:
+        return bin(self._present).count("1")
+
 
 #: Rule ids produced here (a batch strips and recomputes them on ``--resume``).
 CROSS_RULES: frozenset[str] = frozenset({"T3-Y", "T2-Y1", "cross_report_ambiguous"})
@@ -51,13 +81,18 @@ class ReportFacts:
     :ivar agency: the issuing organ, or ``None`` (then the report is not paired).
     :ivar year: the report year, or ``None`` (then the report is not paired).
     :ivar cells: canonical key → ``(value, flag)`` for the keys of
-        :data:`NEEDED_KEYS` the report has.
+        :data:`NEEDED_KEYS` the report has (any mapping; kept as
+        :class:`CompactCells`).
     """
 
     source: str
     agency: str | None
     year: int | None
-    cells: dict[str, tuple[int | float | None, str | None]] = field(default_factory=dict)
+    cells: Mapping[str, tuple[int | float | None, str | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.cells, CompactCells):
+            self.cells = CompactCells(self.cells)
 
     @classmethod
     def of(cls, report: Report) -> "ReportFacts":
@@ -131,12 +166,18 @@ _CHECKS = (
 
 
 def cross_report_findings(facts: Iterable[ReportFacts]) -> dict[str, list[Finding]]:
+    """:func:`iter_cross_report_findings` as a dict: source → findings."""
+    return dict(iter_cross_report_findings(facts))
+
+
+def iter_cross_report_findings(facts: Iterable[ReportFacts]) -> Iterator[tuple[str, list[Finding]]]:
     """Check every report against its organ's report of the previous year.
 
     :param facts: one :class:`ReportFacts` per report, in a fixed order (the
         order decides which earlier report a message cites first).
-    :returns: source → the findings on that (later) report, in input order;
-        sources without findings are absent.  Rules: ``T3-Y`` (spec §6.1: per
+    :returns: ``(source, findings on that later report)`` in input order;
+        sources without findings are skipped.  Only the findings of one report
+        are held at a time.  Rules: ``T3-Y`` (spec §6.1: per
         column, 上年结转 of year Y = 结转下年度 of year Y−1), ``T2-Y1`` (spec §6.3,
         V2021: 现行有效 Y = 现行有效 Y−1 + 制发 Y − 废止 Y, per row), both
         ``warning``; ``cross_report_ambiguous`` (``info``).
@@ -146,7 +187,6 @@ def cross_report_findings(facts: Iterable[ReportFacts]) -> dict[str, list[Findin
     for f in facts:
         if f.agency and f.agency.strip() and f.year is not None:
             by_organ.setdefault((f.agency.strip(), f.year), []).append(f)
-    out: dict[str, list[Finding]] = {}
     for f in facts:
         if not (f.agency and f.agency.strip()) or f.year is None:
             continue
@@ -164,8 +204,7 @@ def cross_report_findings(facts: Iterable[ReportFacts]) -> dict[str, list[Findin
                 continue
             found.extend(check(candidates[0], f))
         if found:
-            out[f.source] = found
-    return out
+            yield f.source, found
 
 
 def check_reports(reports: Iterable[Report]) -> dict[str, list[Finding]]:

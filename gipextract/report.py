@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .document import Source
 from .templates import TABLES, TableTemplate, get_template
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a DataFrame is built: readers and batch workers never need pandas
 
 #: Columns of :meth:`Report.tidy`, in order.
 TIDY_COLUMNS = ("key", "table", "row_key", "col_key", "row_label", "col_label", "value", "unit", "raw", "flag",
@@ -173,6 +174,7 @@ class Report:
         return {t: self.table(t) for t in TABLES}
 
     def _build_frame(self, name: str, keys: bool) -> pd.DataFrame:
+        import pandas as pd
         tt = self.template_for(name)
         if tt is None:
             return pd.DataFrame()
@@ -205,6 +207,7 @@ class Report:
         report's ``source``, ``agency``, ``year`` (``Int64``), ``template``).
         Rows in template order; 198 (V2019) or 200 (V2021) for a complete report."""
         if "tidy" not in self._frames:
+            import pandas as pd
             cells = list(self.cells.values())
             frame = pd.DataFrame({
                 "key": [c.key for c in cells],

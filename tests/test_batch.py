@@ -208,8 +208,9 @@ def test_cross_report_warnings_on_the_later_report(archive, tmp_path):
     assert t2y1 == {"t2.art20_1.normative_documents.in_force": ("76", "116"),
                     "t2.art20_1.regulations.in_force": ("4", "8")}
     manifest = {r["path"]: r for r in read_csv(out / "manifest.csv")}
+    # report.json is the single report as `extract` gives it; the cross-year findings live in findings.csv
     doc = json.loads((out / manifest[later]["report"]).read_text(encoding="utf-8"))
-    assert sorted(f["rule"] for f in doc["findings"]) == ["T2-Y1"] * 2 + ["T3-Y"] * 4
+    assert doc == json.loads(gipextract.read_report(later).to_json())
     assert manifest[later]["status"] == "ok"  # warnings do not make a report 'findings'
 
 
@@ -320,7 +321,7 @@ def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
     assert [r.path for r in results] == [t.name for t in tasks]
     failed = [r.path for r in results if r.status == "failed"]
     assert failed == ["crash.txt"] and "worker process died" in results[5].error
-    assert [r.cells[0][6] for r in results if r.status == "ok"][:2] == [0, 0]
+    assert all(r.n_cells == 200 and r.cells_arrow.num_rows == 200 for r in results if r.status == "ok")
     assert results[0].facts["t3.carried_over_prev.total"] == (7, None)
 
 

@@ -20,7 +20,6 @@ import glob
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +113,7 @@ def discover(arguments: list[str], exclude: list[str | os.PathLike] = ()) -> lis
             for f in inputs]
 
 
-def report_path(rel: str) -> Path:
-    """``reports/<rel>/report.json`` relative to the output directory."""
-    return Path("reports", rel, "report.json")
+def report_path(rel: str) -> str:
+    """``reports/<rel>/report.json`` relative to the output directory, with
+    ``/`` separators (as the manifest records it)."""
+    return "/".join(("reports", *rel.split(os.sep), "report.json"))

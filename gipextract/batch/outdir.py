@@ -7,7 +7,9 @@ Layout of ``OUTDIR``::
     cells.parquet     the same rows, typed (gipextract.export.parquet)
     findings.csv      every finding with its source (FINDING_COLUMNS)
     datapackage.json  Frictionless descriptor of the three CSVs
-    reports/<rel>/report.json   one JSON document per input that was read
+    reports/<rel>/report.json   one JSON document per input that was read, as
+                                `gipextract extract` writes it (compact); the
+                                cross-report findings are in findings.csv only
 
 How it stays consistent.  While a batch runs, ``cells.csv``, ``cells.parquet``
 and ``findings.csv`` are written under temporary names in ``OUTDIR``
@@ -41,11 +43,9 @@ from pathlib import Path
 
 from ..crossreport import CROSS_RULES, NEEDED_KEYS
 from ..errors import OutputError
-from ..export import write_files
-from ..export.csv import tidy_csv_rows
+from ..export.csv import TidyCsvFormatter
 from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
-from ..export.parquet import TidyParquetWriter, read_sources, read_tidy_rows
 from ..report import TIDY_COLUMNS, Finding
 from .inputs import InputFile, report_path
 from .worker import FileResult, finding_row
@@ -80,7 +80,11 @@ class _CsvStream:
         self._buf.seek(0)
         self._buf.truncate()
         self._csv.writerows(rows)
-        data = self._buf.getvalue().encode("utf-8")
+        self.write_text(self._buf.getvalue())
+
+    def write_text(self, text: str) -> None:
+        """Append CSV text that is already formatted."""
+        data = text.encode("utf-8")
         if data:
             self._hash.update(data)
             self.size += len(data)
@@ -92,6 +96,18 @@ class _CsvStream:
             os.fsync(self._fh.fileno())
             self._fh.close()
         return FileInfo(self.final.name, self.size, self._hash.hexdigest())
+
+
+def _write_report(path: str, text: str) -> None:
+    """Write one report.json atomically (temporary name in its own directory,
+    then rename; not fsynced: see the module docstring)."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".report.json.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.write("\n")
+    os.replace(tmp, path)
 
 
 def _fsync_file(path: Path) -> None:
@@ -131,12 +147,13 @@ class OutputDir:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
-        self.manifest: list[tuple[str, ...]] = []
+        self._manifest: _CsvStream | None = None
+        self._listed: set[str] = set()  # report.json paths of the manifest rows
         self._cells: _CsvStream | None = None
         self._findings: _CsvStream | None = None
         self._parquet: TidyParquetWriter | None = None
         self._parquet_tmp: Path | None = None
-        self._refresh: set[str] = set()  # sources whose report.json may hold old cross-report findings
+        self._rows = TidyCsvFormatter()
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -145,11 +162,13 @@ class OutputDir:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             clean_stale_temporaries(self.root)
+            self._manifest = _CsvStream(self.root / "manifest.csv", MANIFEST_COLUMNS)
             self._cells = _CsvStream(self.root / "cells.csv", TIDY_COLUMNS)
             self._findings = _CsvStream(self.root / "findings.csv", FINDING_COLUMNS)
             fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}cells.parquet.", suffix=".tmp", dir=self.root)
             os.close(fd)
             self._parquet_tmp = Path(tmp)
+            from ..export.parquet import TidyParquetWriter  # pyarrow: only where outputs are written
             self._parquet = TidyParquetWriter(tmp)
         except OSError as e:
             self.discard()
@@ -157,7 +176,7 @@ class OutputDir:
 
     def discard(self) -> None:
         """Close and delete the temporary files; the previous outputs stay."""
-        for stream in (self._cells, self._findings):
+        for stream in (self._manifest, self._cells, self._findings):
             if stream is not None:
                 try:
                     stream._fh.close()
@@ -171,14 +190,10 @@ class OutputDir:
                 pass
         if self._parquet_tmp is not None:
             self._parquet_tmp.unlink(missing_ok=True)
-        self._cells = self._findings = self._parquet = None
+        self._manifest = self._cells = self._findings = self._parquet = None
 
     # -- rows -----------------------------------------------------------------
 
-    def _write_cells(self, rows: list[tuple]) -> None:
-        if rows:
-            self._cells.write_rows(tidy_csv_rows(rows))
-            self._parquet.write_rows(rows)
 
     def add(self, entry: InputFile, result: FileResult) -> tuple[str, ...]:
         """Append a converted input's rows; write its report.json.
@@ -188,10 +203,11 @@ class OutputDir:
         report = ""
         try:
             if result.report_json is not None:
-                report = report_path(entry.rel).as_posix()
-                write_files({self.root / report: result.report_json + "\n"}, fsync=False)
-            tail = (entry.path, result.agency, result.year, result.template)
-            self._write_cells([r + tail for r in result.cells])
+                report = report_path(entry.rel)
+                _write_report(os.path.join(self.root, report), result.report_json)
+            if result.n_cells:
+                self._cells.write_text(result.cells_csv)
+                self._parquet.write_batch(result.cells_arrow)
             if result.findings:
                 self._findings.write_rows((entry.path,) + f for f in result.findings)
         except OSError as e:
@@ -199,50 +215,44 @@ class OutputDir:
         row = (entry.path, _text(result.sha256), _text(result.format), result.status, _text(result.error),
                _text(result.template), _text(result.year), _text(result.agency), str(result.n_cells),
                str(result.n_null), str(result.n_errors), report)
-        self.manifest.append(row)
+        self._record(row)
         return row
 
-    def add_reused(self, entry: InputFile, old: dict[str, str], cells: list[tuple], findings: list[list[str]],
-                   had_cross: bool) -> tuple[str, ...]:
+    def add_reused(self, entry: InputFile, old: dict[str, str], cells: list[tuple],
+                   findings: list[list[str]]) -> tuple[str, ...]:
         """Append an unchanged input's rows from the previous run (``--resume``).
 
         :param old: its row of the previous manifest.
-        :param cells: its tidy rows from the previous ``cells.parquet``.
+        :param cells: its tidy rows (14-tuples) from the previous ``cells.parquet``.
         :param findings: its rows of the previous ``findings.csv``, without
             cross-report findings (those are recomputed).
-        :param had_cross: its report.json may hold cross-report findings.
         """
-        report = report_path(entry.rel).as_posix()
+        report = report_path(entry.rel)
         try:
             if old["report"] != report:
                 (self.root / report).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.root / old["report"], self.root / report)
-            self._write_cells(cells)
+            if cells:
+                head, meta = [c[:10] for c in cells], cells[0][10:]
+                self._cells.write_text(self._rows.text(head, *meta))
+                self._parquet.write_report(head, *meta)
             if findings:
                 self._findings.write_rows(findings)
         except OSError as e:
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
-        if had_cross:
-            self._refresh.add(entry.path)
         row = tuple(old[c] for c in MANIFEST_COLUMNS[:-1]) + (report,)
-        self.manifest.append(row)
+        self._record(row)
         return row
 
-    # -- commit ---------------------------------------------------------------
+    def _record(self, row: tuple[str, ...]) -> None:
+        try:
+            self._manifest.write_rows([row])
+        except OSError as e:
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
+        if row[-1]:
+            self._listed.add(os.path.normpath(os.path.join(self.root, row[-1])))
 
-    def _update_reports(self, cross: dict[str, list[Finding]]) -> None:
-        """Put the cross-report findings into the reports' JSON documents."""
-        where = {row[0]: row[-1] for row in self.manifest if row[-1]}
-        for source in sorted(set(cross) | self._refresh, key=lambda s: s):
-            if source not in where:
-                continue
-            path = self.root / where[source]
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            kept = [f for f in doc.get("findings", []) if f.get("rule") not in CROSS_RULES]
-            new = [f.to_dict() for f in cross.get(source, [])]
-            if new or len(kept) != len(doc.get("findings", [])):
-                doc["findings"] = kept + new
-                write_files({path: json.dumps(doc, ensure_ascii=False) + "\n"}, fsync=False)
+    # -- commit ---------------------------------------------------------------
 
     def _remove_stale_reports(self) -> None:
         """Delete reports/**/report.json (and our temporaries) that the new
@@ -250,7 +260,7 @@ class OutputDir:
         top = self.root / "reports"
         if not top.is_dir():
             return
-        listed = {os.path.normpath(self.root / row[-1]) for row in self.manifest if row[-1]}
+        listed = self._listed
         for dirpath, dirnames, filenames in os.walk(top, topdown=False):
             for name in filenames:
                 p = os.path.join(dirpath, name)
@@ -260,24 +270,22 @@ class OutputDir:
             if dirpath != str(top) and not os.listdir(dirpath):
                 os.rmdir(dirpath)
 
-    def commit(self, cross: dict[str, list[Finding]], defer_signals: Callable | None = None) -> dict[str, FileInfo]:
-        """Finish the batch: append ``cross`` (source → cross-report findings,
-        in input order) to findings.csv and the reports' JSON, close every
-        file and rename them into place, ``manifest.csv`` last.
+    def commit(self, cross: Iterable[tuple[str, list[Finding]]]) -> dict[str, FileInfo]:
+        """Finish the batch: append ``cross`` (``(source, cross-report
+        findings)`` in input order, e.g. streamed from
+        :func:`gipextract.crossreport.iter_cross_report_findings`) to
+        findings.csv, close every file and rename them into place,
+        ``manifest.csv`` last.
 
         :returns: resource name → :class:`FileInfo` of the CSVs written.
         """
         try:
-            rows = [(source,) + finding_row(f) for source, fs in cross.items() for f in fs]
-            if rows:
-                self._findings.write_rows(rows)
-            self._update_reports(cross)
+            for source, found in cross:
+                self._findings.write_rows([(source,) + finding_row(f) for f in found])
             infos = {"cells": self._cells.close(), "findings": self._findings.close()}
             self._parquet.close()
             _fsync_file(self._parquet_tmp)
-            manifest = _CsvStream(self.root / "manifest.csv", MANIFEST_COLUMNS)
-            manifest.write_rows(self.manifest)
-            infos = {"manifest": manifest.close(), **infos}
+            infos = {"manifest": self._manifest.close(), **infos}
             pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports")
             fd, dp_tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}datapackage.json.", suffix=".tmp", dir=self.root)
             with os.fdopen(fd, "wb") as fh:
@@ -287,7 +295,7 @@ class OutputDir:
             self._remove_stale_reports()
             staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
                       "findings.csv": self._findings.tmp, "datapackage.json": Path(dp_tmp),
-                      "manifest.csv": manifest.tmp}
+                      "manifest.csv": self._manifest.tmp}
             mode = 0o666 & ~_umask()
             for name in OUTPUT_FILES:
                 os.chmod(staged[name], mode)
@@ -296,7 +304,7 @@ class OutputDir:
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
-        self._cells = self._findings = self._parquet = None
+        self._manifest = self._cells = self._findings = self._parquet = None
         return infos
 
 
@@ -371,7 +379,6 @@ class PreviousRun:
         self.root = root
         self.rows = rows
         self.reuse: dict[str, int] = {}
-        self.cross_sources: set[str] = set()
 
     @classmethod
     def load(cls, root: str | os.PathLike) -> "PreviousRun | None":
@@ -416,8 +423,9 @@ class PreviousRun:
         """
         position = {e.path: i for i, e in enumerate(entries) if e.path in unchanged}
         try:
+            from ..export.parquet import read_sources
             cell_runs = _runs(read_sources(self.root / "cells.parquet"))
-            finding_runs, cross = self._finding_runs()
+            finding_runs = _runs(r[0] for r in self._finding_rows() if r[1] not in CROSS_RULES)
         except Exception:  # noqa: BLE001 — unreadable previous outputs: convert everything again
             self.reuse = {}
             return self.reuse
@@ -436,7 +444,6 @@ class PreviousRun:
         for source, n in cell_runs:
             counts[source] = n
         self.reuse = {p: i for p, i in position.items() if counts.get(p, 0) == int(self.rows[p]["n_cells"] or 0)}
-        self.cross_sources = cross
         return self.reuse
 
     def _finding_rows(self) -> Iterator[list[str]]:
@@ -447,18 +454,9 @@ class PreviousRun:
                 raise OutputError("findings.csv has unexpected columns", path=str(path))
             yield from reader
 
-    def _finding_runs(self) -> tuple[list[tuple[str, int]], set[str]]:
-        cross: set[str] = set()
-        sources = []
-        for row in self._finding_rows():
-            if row[1] in CROSS_RULES:
-                cross.add(row[0])
-            else:
-                sources.append(row[0])
-        return _runs(sources), cross
-
     def cursors(self) -> tuple[_Groups, _Groups]:
         """Streams of the previous cells and findings, grouped by source."""
+        from ..export.parquet import read_tidy_rows
         cells = _Groups(read_tidy_rows(self.root / "cells.parquet"), lambda r: r[_SOURCE], self.reuse)
         finds = _Groups((r for r in self._finding_rows() if r[1] not in CROSS_RULES), lambda r: r[0], self.reuse)
         return cells, finds

@@ -42,7 +42,9 @@ def _process_pool(jobs: int) -> ProcessPoolExecutor:
         # a clean server process imports gipextract once; workers fork from it
         # (plain fork from a parent that runs pyarrow/tqdm threads is unsafe)
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gipextract.batch.worker"])
+        # pandas too: pyarrow imports it on first use, and imported in the server
+        # its pages are shared by every worker instead of copied into each
+        ctx.set_forkserver_preload(["gipextract.batch.worker", "pandas"])
     else:
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
@@ -55,11 +57,28 @@ def _stop_pool(pool: Executor) -> None:
     if terminate is not None:
         terminate()
         return
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
         try:
             proc.terminate()
         except (OSError, AttributeError):
             pass
+    for proc in procs:  # wait, so that no worker still writes once the batch commits
+        try:
+            proc.join(5)
+        except (OSError, AttributeError, AssertionError):
+            pass
+
+
+class WorkersDied(RuntimeError):
+    """Raised when fresh worker processes die before running anything (they
+    cannot start: broken environment, no memory), so that no file can be
+    blamed and the batch must stop instead of failing every file."""
+
+
+def ping() -> int:
+    """A task that only proves a worker process runs (after a pool broke)."""
+    return os.getpid()
 
 
 def _crashed(task: Task, e: BaseException) -> FileResult:
@@ -76,7 +95,7 @@ class Scheduler:
     :param executor_factory: makes the :class:`concurrent.futures.Executor` to
         use instead of a process pool (Dask); called again after a failure.
     :param chunk: tasks per executor job; ``None`` picks one from the task count.
-    :param window: chunks in flight at once; ``None``: 4 per worker.
+    :param window: chunks in flight at once; ``None``: 2 per worker (at least 4).
     :param workers: workers of the executor made by ``executor_factory``
         (sizes the window).
     :param fn: the chunk function, ``list[Task] → list[FileResult]``, a
@@ -90,7 +109,7 @@ class Scheduler:
         self.jobs = max(1, jobs)
         self.factory = executor_factory
         self.chunk = chunk
-        self.window = window or 4 * (workers or self.jobs)
+        self.window = window or max(4, 2 * (workers or self.jobs))
         self.inline = executor_factory is None and self.jobs == 1
         self._pool: Executor | None = None
 
@@ -102,10 +121,19 @@ class Scheduler:
         return self._pool
 
     def _restart(self) -> None:
+        """Replace a broken pool, and check that the new one can run a task.
+
+        :raises WorkersDied: the new workers die before running a no-op.
+        """
         if self._pool is not None:
             if self.factory is None:
                 _stop_pool(self._pool)
             self._pool = None
+        try:
+            self._executor().submit(ping).result()
+        except BrokenProcessPool as e:
+            self._pool = None
+            raise WorkersDied(f"worker processes die on start ({e}); no file was blamed for it") from None
 
     def close(self, cancel: bool = False) -> None:
         """Release the executor; with ``cancel``, drop queued work and end the
@@ -126,7 +154,8 @@ class Scheduler:
             for t in tasks:
                 yield from self.fn([t])
             return
-        size = self.chunk or max(1, min(32, (total or 0) // (self.jobs * 16)))
+        # small chunks: results in flight (window × chunk) are what the parent holds in memory
+        size = self.chunk or max(1, min(8, (total or 0) // (self.jobs * 16)))
         source = iter(tasks)
         inflight: deque[tuple[list[Task], object]] = deque()
         while True:

@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 
 from ..crossreport import needed_cells
 from ..errors import GipextractError, ReadError
+from ..export.csv import TidyCsvFormatter
 from ..export.json import report_to_dict
+from ..export.parquet import cells_batch
 from ..pipeline import load, read_report
 from ..readers import detect_format
 
 STATUSES = ("ok", "findings", "failed", "no_tables")
+
+_CSV = TidyCsvFormatter()  # per process: its memos serve every file this worker reads
 
 #: Default per-file time limit in seconds (``--timeout``).
 DEFAULT_TIMEOUT = 300.0
@@ -69,9 +73,9 @@ class FileResult:
     :ivar template, year, agency: the report's, or ``None``.
     :ivar n_cells: numeric cells found; ``n_null``: of those, without a value;
         ``n_errors``: findings of severity ``error``.
-    :ivar cells: tidy rows, 10-tuples of the first ten
-        :data:`~gipextract.report.TIDY_COLUMNS` (the report-level columns are
-        the result's own fields).
+    :ivar cells_csv: the report's rows of cells.csv (CSV text, no header).
+    :ivar cells_arrow: the same rows as an Arrow record batch
+        (:func:`gipextract.export.parquet.cells_batch`), or ``None``.
     :ivar findings: one tuple per finding of
         :data:`~gipextract.batch.outdir.FINDING_COLUMNS` without ``source``.
     :ivar report_json: the report's JSON document (compact), or ``None``.
@@ -90,7 +94,8 @@ class FileResult:
     n_cells: int = 0
     n_null: int = 0
     n_errors: int = 0
-    cells: list[tuple] = field(default_factory=list)
+    cells_csv: str = ""
+    cells_arrow: object = None
     findings: list[tuple] = field(default_factory=list)
     report_json: str | None = None
     facts: dict = field(default_factory=dict)
@@ -158,10 +163,12 @@ def convert_one(task: Task) -> FileResult:
                     for c in report.cells.values()]
             n_errors = sum(1 for f in report.findings if f.severity == "error")
             status = "ok" if report.has_tables() and not n_errors else "findings" if report.has_tables() else "no_tables"
+            meta = (task.name, report.agency, report.year, report.template)
             return FileResult(
                 path=task.name, sha256=sha, format=fmt, status=status, template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
-                n_errors=n_errors, cells=rows, findings=[finding_row(f) for f in report.findings],
+                n_errors=n_errors, cells_csv=_CSV.text(rows, *meta), cells_arrow=cells_batch(rows, *meta),
+                findings=[finding_row(f) for f in report.findings],
                 report_json=json.dumps(report_to_dict(report), ensure_ascii=False),
                 facts=needed_cells(report.cells))
     except Exception as e:  # noqa: BLE001 — any failure of one file is that file's failed row

@@ -11,17 +11,21 @@ are empty.
 
 from __future__ import annotations
 
+import csv
 import io
-
-import pandas as pd
 
 from ..report import Report
 
 
 def _number(v) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+    if v is None:
         return ""
-    f = float(v)
+    try:
+        f = float(v)
+    except TypeError:  # pandas.NA
+        return ""
+    if f != f:  # NaN
+        return ""
     return str(int(f)) if f.is_integer() else repr(f)
 
 
@@ -86,3 +90,54 @@ def tidy_csv(report: Report) -> str:
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
+
+
+class TidyCsvFormatter:
+    """Tidy rows as CSV text, byte-identical to the body of :func:`tidy_csv`
+    (:func:`csv.writer`, ``"\n"`` line ends), fast enough for batches: each
+    distinct string is escaped once and each cell key's six label fields are
+    joined once (the memos are bounded)."""
+
+    _MAX_MEMO = 200_000
+
+    def __init__(self) -> None:
+        self._esc: dict[str, str] = {}
+        self._heads: dict[tuple, str] = {}
+        self._buf = io.StringIO()
+        self._csv = csv.writer(self._buf, lineterminator="\n")
+
+    def esc(self, s) -> str:
+        """``s`` as one CSV field (quoted when it must be); ``None`` → ``""``."""
+        if s is None or s == "":
+            return ""
+        out = self._esc.get(s)
+        if out is None:
+            if any(c in s for c in ',"\r\n') or s != s.strip():
+                self._buf.seek(0)
+                self._buf.truncate()
+                self._csv.writerow([s])
+                out = self._buf.getvalue()[:-1]
+            else:
+                out = s
+            if len(self._esc) > self._MAX_MEMO:
+                self._esc.clear()
+            self._esc[s] = out
+        return out
+
+    def text(self, cells: Iterable[tuple], source: str, agency, year, template) -> str:
+        """CSV lines (each ending in ``\n``) of one report's cells: 10-tuples of
+        the first ten :data:`~gipextract.report.TIDY_COLUMNS`, followed by the
+        report-level ``source, agency, year, template``."""
+        esc, heads = self.esc, self._heads
+        tail = f"{esc(source)},{esc(agency)},{'' if year is None else year},{esc(template)}\n"
+        lines = []
+        for c in cells:
+            head = heads.get(c[:6])
+            if head is None:
+                if len(heads) > self._MAX_MEMO:
+                    heads.clear()
+                head = heads[c[:6]] = ",".join(esc(x) for x in c[:6])
+            v = c[6]
+            value = str(v) if type(v) is int and -2**53 < v < 2**53 else _number(v)
+            lines.append(f"{head},{value},{esc(c[7])},{esc(c[8])},{esc(c[9])},{tail}")
+        return "".join(lines)

@@ -6,7 +6,7 @@ types of :meth:`gipextract.report.Report.tidy`: strings, ``value`` as
 ``int32`` (null when unknown).  Strings are dictionary-encoded and pages
 zstd-compressed, so the repeated labels cost little.
 
-:class:`TidyParquetWriter` streams: it buffers at most ``row_group_size``
+:class:`TidyParquetWriter` streams: it buffers about ``row_group_size``
 rows and writes each full buffer as one row group, so memory does not grow
 with the number of reports.
 """
@@ -26,37 +26,66 @@ SCHEMA = pa.schema([(name, pa.float64() if name == "value" else pa.int32() if na
                     for name in TIDY_COLUMNS])
 
 
+def cells_batch(cells: Iterable[tuple], source: str, agency: str | None, year: int | None,
+                template: str | None) -> pa.RecordBatch:
+    """One report's cells as an Arrow record batch of :data:`SCHEMA`.
+
+    :param cells: 10-tuples of the first ten :data:`TIDY_COLUMNS` (``key`` …
+        ``flag``), ``value`` an ``int``/``float`` or ``None``.
+    """
+    columns = list(zip(*cells)) or [()] * 10
+    n = len(columns[0])
+    arrays = [pa.array(col, type=SCHEMA.field(j).type) for j, col in enumerate(columns)]
+    arrays += [pa.array([v] * n, type=SCHEMA.field(10 + j).type) for j, v in enumerate((source, agency, year, template))]
+    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
 class TidyParquetWriter:
-    """Append tidy rows (tuples in :data:`TIDY_COLUMNS` order) to a Parquet file.
+    """Append tidy rows to a Parquet file, one row group per ``row_group_size`` rows.
+
+    Rows come as one record batch per report (:func:`cells_batch`, built where
+    the report was read) or as Python rows; they are buffered as Arrow data and
+    written when a row group is full.
 
     :param path: the file to write (created or truncated).
     :param row_group_size: rows buffered before a row group is written.
     :raises OSError: the file cannot be created or written.
     """
 
-    def __init__(self, path: str | os.PathLike, row_group_size: int = 65536):
+    def __init__(self, path: str | os.PathLike, row_group_size: int = 16384):
         self._writer = pq.ParquetWriter(os.fspath(path), SCHEMA, compression="zstd", use_dictionary=True)
-        self._rows: list[tuple] = []
         self._size = row_group_size
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        """Buffer ``batch`` (of :data:`SCHEMA`); write a row group when full."""
+        if batch.num_rows:
+            self._pending.append(batch)
+            self._rows += batch.num_rows
+            if self._rows >= self._size:
+                self.flush()
+
+    def write_report(self, cells: Iterable[tuple], source: str, agency: str | None, year: int | None,
+                     template: str | None) -> None:
+        """Buffer one report's cells (arguments of :func:`cells_batch`)."""
+        self.write_batch(cells_batch(cells, source, agency, year, template))
 
     def write_rows(self, rows: Iterable[tuple]) -> None:
-        """Buffer ``rows``; write a row group when the buffer is full."""
-        self._rows.extend(rows)
-        if len(self._rows) >= self._size:
-            self.flush()
+        """Buffer full rows (14-tuples in :data:`TIDY_COLUMNS` order)."""
+        rows = list(rows)
+        if rows:
+            columns = list(zip(*rows))
+            self.write_batch(pa.RecordBatch.from_arrays(
+                [pa.array(col, type=field.type) for col, field in zip(columns, SCHEMA)], schema=SCHEMA))
 
     def flush(self) -> None:
         """Write the buffered rows as one row group (nothing if empty)."""
-        if not self._rows:
+        if not self._pending:
             return
-        columns = list(zip(*self._rows))
-        self._rows = []
-        arrays = []
-        for field, values in zip(SCHEMA, columns):
-            if field.name == "value":
-                values = [None if v is None else float(v) for v in values]
-            arrays.append(pa.array(values, type=field.type))
-        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
+        table = pa.Table.from_batches(self._pending, schema=SCHEMA)
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._pending, self._rows = [], 0
 
     def close(self) -> None:
         """Flush and close the file (it is a valid Parquet file from then on)."""
