@@ -191,19 +191,22 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
     """
     from .batch import OutdirInUse, run_batch
 
-    bar = None
-    if not quiet and sys.stderr.isatty():
+    bars: list = []  # the progress bar, made once the inputs are counted
+    show = not quiet and sys.stderr.isatty()
+
+    def start(total: int) -> None:
         from tqdm import tqdm
-        bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True)
+        bars.append(tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True))
+
     try:
         summary = run_batch(list(inputs), outdir, jobs=jobs, resume=resume, overwrite=overwrite,
                             input_format=input_format, timeout=timeout or None, dask_scheduler=dask_scheduler,
-                            on_start=bar.reset if bar is not None else None,
-                            progress=(lambda entry, status: bar.update(1)) if bar is not None else None)
+                            on_start=start if show else None,
+                            progress=(lambda entry, status: bars[0].update(1)) if show else None)
     except OutdirInUse as e:
         raise click.UsageError(str(e)) from None
     finally:
-        if bar is not None:
+        for bar in bars:
             bar.close()
     if not quiet:
         for path, error in summary.failed:

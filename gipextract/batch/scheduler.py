@@ -21,7 +21,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
@@ -163,7 +163,7 @@ class Scheduler:
                 batch = list(islice(source, size))
                 if not batch:
                     break
-                inflight.append((batch, self._executor().submit(self.fn, batch)))
+                inflight.append((batch, self._submit(batch)))
             if not inflight:
                 return
             batch, future = inflight.popleft()
@@ -179,6 +179,16 @@ class Scheduler:
                     yield self._alone(t)
                 continue
             yield from results
+
+    def _submit(self, batch: list[Task]) -> Future:
+        """Submit ``batch``; a pool that broke meanwhile gives a failed future
+        (handled like any failed chunk when it reaches the head)."""
+        try:
+            return self._executor().submit(self.fn, batch)
+        except BrokenProcessPool as e:
+            failed: Future = Future()
+            failed.set_exception(e)
+            return failed
 
     def _alone(self, task: Task) -> FileResult:
         """Run ``task`` alone (after a chunk failed), so a crash names its file."""
