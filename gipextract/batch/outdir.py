@@ -21,8 +21,9 @@ interruption never contradicts its input.  :meth:`OutputDir.commit` then
 appends the cross-report findings, closes the files and renames them into
 place, ``manifest.csv`` last: the manifest is the commit record, listing exactly
 the inputs whose rows are in the other files.  Report files of inputs that
-the new manifest does not list are removed at commit.  Until then the
-previous outputs, if any, are untouched.
+the new manifest does not list are removed right after.  Until the commit the
+previous outputs, if any, are untouched (except report.json files of inputs
+converted again, replaced one by one with their new version).
 
 :class:`PreviousRun` reads a committed directory back for ``--resume``: the
 rows of inputs that are unchanged (same path, same sha256, not ``failed``)
@@ -35,7 +36,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -151,7 +151,7 @@ class OutputDir:
         self._listed: set[str] = set()  # report.json paths of the manifest rows
         self._cells: _CsvStream | None = None
         self._findings: _CsvStream | None = None
-        self._parquet: TidyParquetWriter | None = None
+        self._parquet = None  # a gipextract.export.parquet.TidyParquetWriter once begun
         self._parquet_tmp: Path | None = None
         self._rows = TidyCsvFormatter()
 
@@ -193,7 +193,6 @@ class OutputDir:
         self._manifest = self._cells = self._findings = self._parquet = None
 
     # -- rows -----------------------------------------------------------------
-
 
     def add(self, entry: InputFile, result: FileResult) -> tuple[str, ...]:
         """Append a converted input's rows; write its report.json.
@@ -292,7 +291,6 @@ class OutputDir:
                 fh.write(datapackage_json(pkg).encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
-            self._remove_stale_reports()
             staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
                       "findings.csv": self._findings.tmp, "datapackage.json": Path(dp_tmp),
                       "manifest.csv": self._manifest.tmp}
@@ -301,6 +299,7 @@ class OutputDir:
                 os.chmod(staged[name], mode)
                 os.replace(staged[name], self.root / name)
             _fsync_dir(self.root)
+            self._remove_stale_reports()  # after the commit: an unlisted report.json is harmless, a missing one not
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None

@@ -17,7 +17,8 @@ from ..errors import GipextractError, OutputError
 from .inputs import InputFile, discover
 from .outdir import OutputDir, PreviousRun, facts_of_rows
 from .scheduler import Scheduler, default_jobs
-from .worker import DEFAULT_TIMEOUT, FileResult, Task, convert_one
+from .worker import DEFAULT_TIMEOUT, FileResult, Task
+
 
 class OutdirInUse(GipextractError, ValueError):
     """Raised when the output directory already holds a batch and neither
@@ -136,8 +137,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         raise OutputError("exists and is not a directory", path=str(root))
     previous = PreviousRun.load(root) if resume else None
     if not resume and not overwrite and (root / "manifest.csv").exists():
-        raise OutdirInUse(f"already holds a batch (manifest.csv); use --resume to continue it or --overwrite "
-                          f"to replace it", path=str(root))
+        raise OutdirInUse("already holds a batch (manifest.csv); use --resume to continue it or --overwrite "
+                          "to replace it", path=str(root))
     entries = discover(list(inputs), exclude=[root])
     summary = BatchSummary(root, total=len(entries))
     if on_start is not None:
@@ -175,15 +176,15 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                         cells = cells_prev.take(entry.path)
                         row = out.add_reused(entry, old, cells, finds_prev.take(entry.path))
                         summary.reused += 1
-                        facts.append(ReportFacts(entry.path, old["agency"] or None,
-                                                 int(old["year"]) if old["year"] else None, facts_of_rows(cells)))
+                        if old["agency"] and old["year"]:
+                            facts.append(ReportFacts(entry.path, old["agency"], int(old["year"]), facts_of_rows(cells)))
                     else:
                         with stop.waiting():
                             result = next(results)
                         if result.path != entry.path:  # a scheduler bug must never shift rows
                             raise RuntimeError(f"batch order broken: expected {entry.path}, got {result.path}")
                         row = out.add(entry, result)
-                        if result.status != "failed":
+                        if result.agency and result.year is not None:  # only these can be paired across years
                             facts.append(ReportFacts(entry.path, result.agency, result.year, result.facts))
                     status = row[3]
                     summary.counts[status] += 1

@@ -25,6 +25,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
+from ..errors import GipextractError
 from .worker import FileResult, Task, convert_many, ignore_sigint
 
 
@@ -70,7 +71,7 @@ def _stop_pool(pool: Executor) -> None:
             pass
 
 
-class WorkersDied(RuntimeError):
+class WorkersDied(GipextractError):
     """Raised when fresh worker processes die before running anything (they
     cannot start: broken environment, no memory), so that no file can be
     blamed and the batch must stop instead of failing every file."""

@@ -22,14 +22,10 @@ def _umask() -> int:
     return mask
 
 
-def write_files(files: dict[str | os.PathLike, str | bytes], encoding: str = "utf-8", *,
-                fsync: bool = True) -> list[Path]:
+def write_files(files: dict[str | os.PathLike, str | bytes], encoding: str = "utf-8") -> list[Path]:
     """Write each ``path → content`` atomically, all or none.
 
     :param encoding: for ``str`` contents (``utf-8-sig`` gives Excel its BOM).
-    :param fsync: flush each file to disk before the rename (durable against a
-        power cut); ``False`` keeps the rename atomic against a crash of the
-        process only, for the many small files of a batch.
     :returns: the paths written.
     :raises OutputError: a directory cannot be created or a file cannot be
         written; no target file has been touched then.
@@ -44,9 +40,8 @@ def write_files(files: dict[str | os.PathLike, str | bytes], encoding: str = "ut
             staged.append((tmp, path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content if isinstance(content, bytes) else content.encode(encoding))
-                if fsync:
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                fh.flush()
+                os.fsync(fh.fileno())
             os.chmod(tmp, mode)
         for tmp, path in staged:
             os.replace(tmp, path)

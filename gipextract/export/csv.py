@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from ..report import Report
 
@@ -27,26 +28,6 @@ def _number(v) -> str:
     if f != f:  # NaN
         return ""
     return str(int(f)) if f.is_integer() else repr(f)
-
-
-def number_text(v) -> str:
-    """A cell value as CSV text: counts without a decimal point, money with its
-    fraction (``repr`` of the float), null (``None``, ``NA``, NaN) as ``""``."""
-    return _number(v)
-
-
-def tidy_csv_rows(rows) -> list[list]:
-    """Tidy rows (tuples in :data:`~gipextract.report.TIDY_COLUMNS` order, as
-    :meth:`~gipextract.report.Report.tidy_rows` gives them) ready for
-    :func:`csv.writer`: the value as :func:`number_text`, ``None`` as empty.
-    Written with ``lineterminator="\n"`` they are byte-identical to the body
-    of :func:`tidy_csv`."""
-    out = []
-    for r in rows:
-        r = list(r)
-        r[6] = _number(r[6])
-        out.append(r)
-    return out
 
 
 def dedupe(names: list[str]) -> list[str]:
@@ -94,7 +75,7 @@ def tidy_csv(report: Report) -> str:
 
 class TidyCsvFormatter:
     """Tidy rows as CSV text, byte-identical to the body of :func:`tidy_csv`
-    (:func:`csv.writer`, ``"\n"`` line ends), fast enough for batches: each
+    (:func:`csv.writer`, ``"\\n"`` line ends), fast enough for batches: each
     distinct string is escaped once and each cell key's six label fields are
     joined once (the memos are bounded)."""
 
@@ -125,7 +106,7 @@ class TidyCsvFormatter:
         return out
 
     def text(self, cells: Iterable[tuple], source: str, agency, year, template) -> str:
-        """CSV lines (each ending in ``\n``) of one report's cells: 10-tuples of
+        """CSV lines (each ending in ``\\n``) of one report's cells: 10-tuples of
         the first ten :data:`~gipextract.report.TIDY_COLUMNS`, followed by the
         report-level ``source, agency, year, template``."""
         esc, heads = self.esc, self._heads
