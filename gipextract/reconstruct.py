@@ -62,11 +62,25 @@ class Segment:
         return any(c.text for c in self.values)
 
 
+def _stub_width(block: TableBlock, starts: list[list[int]]) -> int:
+    """The number of grid columns left of the block's leftmost column that
+    holds a printed value (number, dash, 无): the label columns."""
+    return min((c for row, cols in zip(block.rows, starts) for cell, c in zip(row, cols)
+                if cell.text and looks_like_value(cell.text)), default=0)
+
+
 def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
-    """The segments of ``blocks`` in order (see the module docstring, step 1)."""
+    """The segments of ``blocks`` in order (see the module docstring, step 1).
+    An empty cell in a label column of the grid (left of every printed value,
+    e.g. a label cell that does not span the leaf-label column) is a merged
+    or empty label slot, not a blank value."""
     segs: list[Segment] = []
     for block in blocks:
-        for row in block.rows:
+        starts = block.columns()
+        stub = _stub_width(block, starts)
+        for row, cols in zip(block.rows, starts):
+            if stub:
+                row = [cell for cell, c in zip(row, cols) if cell.text or c >= stub]
             i = 0
             while i < len(row) and not row[i].text:
                 i += 1

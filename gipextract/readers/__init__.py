@@ -11,12 +11,13 @@ from collections.abc import Callable
 
 from ..document import Document, Source
 from ..errors import ReadError, UnsupportedFormatError
+from .pdf import read_pdf
 from .text import read_text
 
 Reader = Callable[[bytes, Source], Document]
 
 #: format name → reader function.  Other readers add themselves here.
-READERS: dict[str, Reader] = {"text": read_text}
+READERS: dict[str, Reader] = {"text": read_text, "pdf": read_pdf}
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
