@@ -3,7 +3,9 @@
 
 1. **Segments.**  Every printed row becomes a segment: its label cells (the
    leading non-number cells, after the empty cells of merged slots) and its
-   value cells (the rest, blanks included).  A row with numbers but no label
+   value cells (the rest, blanks included).  Empty cells in the grid's label
+   columns (left of every printed value) are merged or empty label slots
+   wherever they stand, never blank values.  A row with numbers but no label
    continues the segment before it, so layouts that put each cell on its own
    row (one-cell-per-line dumps) and 表四's unlabelled row of 15 numbers give
    the same segments as a grid.
@@ -327,12 +329,15 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
 def reconstruct(located: Located) -> Report:
     """Build the :class:`Report` of a located document (module docstring).
     Never raises for odd content: what cannot be read becomes null cells and
-    findings."""
+    findings.  The reader's notes (``Document.notes``: a page without a text
+    layer, a skipped part) become ``reader_note`` findings and are cited by
+    the ``table_absent`` findings."""
     doc = located.document
     report = Report(source=doc.source, agency=located.agency, year=located.year,
                     sections={k: s.text for k, s in located.sections.items()},
                     headings={k: s.heading for k, s in located.sections.items()},
                     title=located.title)
+    report.findings += [Finding("reader_note", "warning", None, message=note) for note in doc.notes]
     segs = {t: segment_rows(located.tables[t]) for t in TABLES}
     detected = {t: v for t in ("t2", "t3") if segs[t] and (v := detect_version(t, segs[t]))}
     prior = version_for_year(located.year)
@@ -366,8 +371,9 @@ def reconstruct(located: Located) -> Report:
         if t not in report.table_versions:
             sec = {"t2": "s2", "t3": "s3", "t4": "s4"}[t]
             where = f" (section {located.sections[sec].heading!r} has none)" if sec in located.sections else ""
+            noted = f" The reader noted: {' '.join(doc.notes)}" if doc.notes else ""
             report.findings.append(Finding(
                 "table_absent", "warning", t,
                 message=f"{TABLE_NAMES[t]} was not found in the report{where}; its cells are absent, not zero. "
-                        f"A table printed as an image needs OCR first."))
+                        f"A table printed as an image needs OCR first.{noted}"))
     return report

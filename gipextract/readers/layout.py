@@ -40,6 +40,10 @@ text reader splits at whitespace, the PDF reader at wide gaps).  Then:
    overlaps, so ``（六）其`` + ``他处理`` across an interleaved leaf label).  Joining a
    wrapped label with the line that carries its numbers is left to the
    reconstructor (a label-only row is the prefix of the row after it).
+   When the reader knows where each cell is (PDF), a row with fewer values
+   than the rows above and below it, which agree on their columns, gets an
+   empty cell for each column it leaves blank (:func:`with_blanks`); text
+   dumps keep no trace of a blank cell.
 
 Lines outside regions become paragraphs, one per line by default; a reader
 that can do better (the PDF reader reflows lines into paragraphs) passes its
@@ -93,6 +97,8 @@ class Line:
         merged cell's text printed one character per line, already joined.
     :ivar x0: left edge of the line (PDF points), when the reader knows it.
     :ivar x1: right edge of the line (PDF points), when the reader knows it.
+    :ivar spans: ``(x0, x1)`` of each cell (PDF points), parallel to
+        ``cells``, when the reader knows them; ``None`` otherwise.
     """
 
     text: str
@@ -101,6 +107,7 @@ class Line:
     vertical: bool = False
     x0: float | None = None
     x1: float | None = None
+    spans: list[tuple[float, float]] | None = None
 
 
 def is_page_marker(text: str) -> bool:
@@ -195,13 +202,55 @@ def find_regions(lines: Sequence[Line]) -> list[tuple[int, int]]:
     return regions
 
 
-def _row_cells(line: Line) -> list[Cell]:
+def _split(line: Line) -> tuple[list[str], list[str]]:
+    """A row line's label cells and value cells."""
     cells = [c for c in line.cells if c.strip()]
     n = _trailing_values(cells)
     labels, values = cells[:len(cells) - n], cells[len(cells) - n:]
     if any(looks_like_value(c) for c in labels):
         labels = [" ".join(labels)]  # a number inside a label (第 1 项) must not start the values
-    return [Cell(t, where=line.where) for t in labels + values]
+    return labels, values
+
+
+def _row_cells(line: Line, values: list[str] | None = None) -> list[Cell]:
+    labels, printed = _split(line)
+    return [Cell(t, where=line.where) for t in labels + (printed if values is None else values)]
+
+
+def _value_spans(line: Line) -> list[tuple[float, float]] | None:
+    if line.spans is None or len(line.spans) != len(line.cells):
+        return None
+    n = _trailing_values(line.cells)
+    return line.spans[len(line.spans) - n:] if n else []
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def with_blanks(line: Line, above: Line, below: Line) -> list[str] | None:
+    """The values of row ``line`` with ``""`` for the blank cells it leaves
+    out, when geometry shows them: the rows ``above`` and ``below`` it carry
+    more values, as many each, in the same columns (their value cells overlap
+    pairwise), and each value of ``line`` lies in exactly one of those
+    columns.  ``None`` when that cannot be shown (then the row keeps what it
+    printed and the reconstructor reports a wrong count)."""
+    mine, up, down = _value_spans(line), _value_spans(above), _value_spans(below)
+    if not mine or up is None or down is None or len(up) != len(down) or len(up) <= len(mine):
+        return None
+    if not all(_overlap(a, b) for a, b in zip(up, down)):
+        return None
+    columns = [(min(a[0], b[0]), max(a[1], b[1])) for a, b in zip(up, down)]
+    values = _split(line)[1]
+    out = [""] * len(columns)
+    last = -1
+    for text, span in zip(values, mine):
+        hits = [k for k, col in enumerate(columns) if _overlap(span, col)]
+        if len(hits) != 1 or hits[0] <= last:
+            return None
+        out[hits[0]] = text
+        last = hits[0]
+    return out
 
 
 def _continues(fragment: Line, label: Line) -> bool:
@@ -218,6 +267,7 @@ def region_block(lines: Sequence[Line]) -> TableBlock:
     rows: list[list[Cell]] = []
     fragments: list[Line] = []
     labels: list[tuple[int, Line]] = []  # label-only rows that a fragment may continue
+    row_lines: list[tuple[int, Line]] = []  # rows with values, for blank cells shown by geometry
 
     def flush() -> None:
         if fragments:
@@ -241,10 +291,16 @@ def region_block(lines: Sequence[Line]) -> TableBlock:
             fragments.append(line)
             continue
         flush()
+        if kind == ROW:
+            row_lines.append((len(rows), line))
         rows.append(_row_cells(line))
         if kind != ROW:
             labels.append((len(rows) - 1, line))
     flush()
+    for (_, above), (r, line), (_, below) in zip(row_lines, row_lines[1:], row_lines[2:]):
+        values = with_blanks(line, above, below)
+        if values is not None:
+            rows[r] = _row_cells(line, values)
     return TableBlock(rows, where=lines[0].where if lines else None)
 
 

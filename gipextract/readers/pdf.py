@@ -352,20 +352,23 @@ class _PdfLine(Line):
     page: int = 0
 
 
-def _cells(ws: list[_Word]) -> list[str]:
-    """A line's cells: a number is a cell of its own; other words close
-    together (gap under ``_CELL_GAP`` em) share a cell, joined by a space."""
+def _cells(ws: list[_Word]) -> tuple[list[str], list[tuple[float, float]]]:
+    """A line's cells and their ``(x0, x1)``: a number is a cell of its own;
+    other words close together (gap under ``_CELL_GAP`` em) share a cell."""
     cells: list[str] = []
+    spans: list[tuple[float, float]] = []
     prev: _Word | None = None
     prev_value = True
     for w in ws:
         value = looks_like_value(w.text)
         if prev is not None and not value and not prev_value and w.x0 - prev.x1 < _CELL_GAP * max(w.size, prev.size):
-            cells[-1] = f"{cells[-1]} {w.text}"
+            cells[-1] = _join_text(cells[-1], w.text)
+            spans[-1] = (spans[-1][0], w.x1)
         else:
             cells.append(w.text)
+            spans.append((w.x0, w.x1))
         prev, prev_value = w, value
-    return cells
+    return cells, spans
 
 
 def vertical_stacks(lines: list[list[_Word]]) -> list[list[_Word]]:
@@ -409,13 +412,15 @@ def page_lines(chars: list[tuple], page: int) -> list[_PdfLine]:
         lines = [words(band) for band in bands([ch for ch in chars if id(ch) not in taken])]
     for ws in stacks:
         text = "".join(w.text for w in ws)
-        out.append(_PdfLine(text, [text], f"page {page}", True, min(w.x0 for w in ws), max(w.x1 for w in ws),
+        x0, x1 = min(w.x0 for w in ws), max(w.x1 for w in ws)
+        out.append(_PdfLine(text, [text], f"page {page}", True, x0, x1, [(x0, x1)],
                             ws[0].top, ws[-1].bottom, ws[0].size, page))
     for ws in lines:
         text = ws[0].text
         for prev, w in zip(ws, ws[1:]):
             text = _join_text(text, w.text) if w.x0 - prev.x1 < _CELL_GAP * w.size else f"{text} {w.text}"
-        out.append(_PdfLine(text, _cells(ws), f"page {page}", False, ws[0].x0, ws[-1].x1,
+        cells, spans = _cells(ws)
+        out.append(_PdfLine(text, cells, f"page {page}", False, ws[0].x0, ws[-1].x1, spans,
                             min(w.top for w in ws), max(w.bottom for w in ws),
                             median(w.size for w in ws), page))
     out.sort(key=lambda ln: ln.top)
