@@ -136,3 +136,35 @@ def test_detect_version_needs_markers():
     assert detect_version("t3", [Segment(["（六）其他处理"], [Cell("1")] * 7, None)]) == "V2019"
     assert detect_version("t3", [Segment(["1.申请人无正当理由逾期不补正"], [Cell("1")] * 7, None)]) == "V2021"
     assert detect_version("t3", [Segment(["（一）予以公开"], [Cell("1")] * 7, None)]) is None
+
+
+def test_empty_cell_in_a_label_column_is_not_a_value():
+    """A label cell that does not span the leaf-label column leaves an empty
+    cell between label and numbers (a grid from a PDF, DOCX or HTML table);
+    it is a label slot, not a blank 自然人 value."""
+    values = [Cell(str(v)) for v in range(7)]
+    rows = [
+        [Cell("三、本年度办理结果", rowspan=3), Cell("（三）不予公开", rowspan=2), Cell("1.属于国家秘密"), *values],
+        [Cell("2.其他法律行政法规禁止公开"), *values],
+        [Cell("（七）总计"), Cell(""), *values],
+        [Cell("四、结转下年度继续办理", colspan=3), Cell(""), *values[1:]],
+    ]
+    segs = segment_rows([TableBlock(rows)])
+    assert [(s.labels[-1], [c.text for c in s.values]) for s in segs] == [
+        ("1.属于国家秘密", list("0123456")),
+        ("2.其他法律行政法规禁止公开", list("0123456")),
+        ("（七）总计", list("0123456")),
+        ("四、结转下年度继续办理", ["", *"123456"]),  # a blank in a value column stays a blank value
+    ]
+
+
+def test_reader_notes_become_findings_and_explain_absent_tables():
+    from gipextract.document import Document, Paragraph, Source
+    from gipextract.locate import locate
+    from gipextract.reconstruct import reconstruct
+
+    doc = Document([Paragraph("某市2024年政府信息公开工作年度报告")], Source("<test>", "pdf", ""),
+                   notes=["The PDF has no text layer on page 2: OCR is needed."])
+    r = reconstruct(locate(doc))
+    assert [f.rule for f in r.findings] == ["reader_note", "table_absent", "table_absent", "table_absent"]
+    assert all("OCR is needed" in f.message for f in r.findings)

@@ -40,7 +40,8 @@ page is parsed once; its characters and ruling serve every step:
 
 Errors: a corrupt, truncated or non-PDF input, or an encrypted PDF without an
 empty user password, raises :class:`~gipextract.errors.ReadError` naming the
-file; so does a PDF of more than :attr:`PdfSettings.max_pages` pages.
+file; so does a PDF of more than :attr:`PdfSettings.max_pages` pages or
+:attr:`PdfSettings.max_bytes` bytes (the work is bounded: no hang).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ from .layout import Line, is_page_marker, layout_blocks
 
 #: A PDF with more pages than this is refused (a report has a few dozen).
 MAX_PAGES = 500
+#: A PDF larger than this is refused (bytes; scanned reports stay well below).
+MAX_BYTES = 200 * 2**20
 #: A page with more characters than this is skipped with a note.
 MAX_CHARS_PER_PAGE = 200_000
 
@@ -76,17 +79,19 @@ class PdfSettings:
     :ivar ruled_tables: use pdfplumber's table finder on ruling lines.  When
         False every page is read as layout text (spec §7.5).
     :ivar max_pages: refuse PDFs with more pages (``ReadError``).
+    :ivar max_bytes: refuse larger PDFs (``ReadError``).
     :ivar table_settings: extra pdfplumber ``table_settings`` (its
         ``TableSettings`` fields), for unusual ruling.
     """
 
     ruled_tables: bool = True
     max_pages: int = MAX_PAGES
+    max_bytes: int = MAX_BYTES
     table_settings: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.max_pages < 1:
-            raise ValueError("max_pages must be at least 1")
+        if self.max_pages < 1 or self.max_bytes < 1:
+            raise ValueError("max_pages and max_bytes must be at least 1")
 
 
 # -- small geometry -------------------------------------------------------------
@@ -139,11 +144,15 @@ class _Word:
 
 
 def words(band: list[tuple]) -> list[_Word]:
-    """The words of one band: characters split where the gap exceeds
-    ``_WORD_GAP`` em."""
+    """The words of one band: characters split at a printed space or where
+    the gap exceeds ``_WORD_GAP`` em."""
     out: list[_Word] = []
+    space = False
     for ch in band:
-        if out:
+        if not ch[TEXT].strip():
+            space = True
+            continue
+        if out and not space:
             w = out[-1]
             if ch[X0] - w.x1 <= _WORD_GAP * max(ch[SIZE], w.size, 1.0):
                 w.text += ch[TEXT]
@@ -152,6 +161,7 @@ def words(band: list[tuple]) -> list[_Word]:
                 w.chars.append(ch)
                 continue
         out.append(_Word(ch[TEXT], ch[X0], ch[X1], ch[TOP], ch[BOTTOM], ch[SIZE], [ch]))
+        space = False
     return out
 
 
@@ -373,14 +383,16 @@ def _cells(ws: list[_Word]) -> tuple[list[str], list[tuple[float, float]]]:
 
 def vertical_stacks(lines: list[list[_Word]]) -> list[list[_Word]]:
     """Vertical labels among the words of a page's lines (step 4): columns of
-    at least three isolated words of one or two characters (no digit or
-    Latin letter; more than half an em from their neighbours on the line),
+    at least three isolated words of one character (or one and a punctuation
+    mark, ``三、``; not a digit or Latin letter; more than half an em from
+    their neighbours on the line),
     aligned on their left edge or centre and each at most 1.5 em below the
     previous one.  Returned top to bottom."""
     cands: list[_Word] = []
     for ws in lines:
         for k, w in enumerate(ws):
-            if len(w.text) > 2 or any(ch.isdigit() or ch.isascii() and ch.isalpha() for ch in w.text):
+            if not (len(w.text) == 1 or len(w.text) == 2 and not w.text[1].isalnum()) or not w.text[0].isalpha() \
+                    or w.text[0].isascii():
                 continue
             em = max(w.size, 1.0)
             if (k == 0 or w.x0 - ws[k - 1].x1 > 0.5 * em) and (k + 1 == len(ws) or ws[k + 1].x0 - w.x1 > 0.5 * em):
@@ -404,12 +416,12 @@ def page_lines(chars: list[tuple], page: int) -> list[_PdfLine]:
     top to bottom.  Vertical labels are found first and taken out, so that
     they do not disturb the row bands of the lines they cross; each comes back
     as one line flagged ``vertical``, at the place of its first character."""
-    lines = [words(band) for band in bands(chars)]
+    lines = [ws for ws in map(words, bands(chars)) if ws]
     out: list[_PdfLine] = []
     stacks = vertical_stacks(lines)
     if stacks:
         taken = {id(ch) for stack in stacks for w in stack for ch in w.chars}
-        lines = [words(band) for band in bands([ch for ch in chars if id(ch) not in taken])]
+        lines = [ws for ws in map(words, bands([ch for ch in chars if id(ch) not in taken])) if ws]
     for ws in stacks:
         text = "".join(w.text for w in ws)
         x0, x1 = min(w.x0 for w in ws), max(w.x1 for w in ws)
@@ -479,18 +491,35 @@ def _reflow(lines: list[_PdfLine]) -> list[Paragraph]:
 
 # -- the reader -------------------------------------------------------------------
 
+def _pdf_error(e: Exception) -> Exception | None:
+    """The pdfminer error behind ``e`` (pdfplumber wraps them), or ``None``
+    if ``e`` is not a PDF parsing error."""
+    from pdfminer.psexceptions import PSException
+    from pdfplumber.utils.exceptions import PdfminerException
+
+    if isinstance(e, PdfminerException):
+        return e.args[0] if e.args and isinstance(e.args[0], Exception) else e
+    return e if isinstance(e, PSException) else None
+
+
 def _open(data: bytes, source: Source):
+    """``pdfplumber.open`` on ``data``.
+
+    :raises ReadError: encrypted with a password, or not a readable PDF.
+    """
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
-    from pdfplumber.utils.exceptions import PdfminerException
 
     try:
         return pdfplumber.open(io.BytesIO(data))
-    except PdfminerException as e:
-        cause = e.args[0] if e.args else e
+    except Exception as e:
+        cause = _pdf_error(e)
+        if cause is None:
+            raise
         if isinstance(cause, PDFPasswordIncorrect):
             raise ReadError("the PDF is encrypted with a password; decrypt it first", path=source.path) from e
-        raise ReadError(f"not a readable PDF (corrupt or truncated): {cause.__class__.__name__} {cause}".strip(),
+        detail = f": {cause}" if str(cause) else ""
+        raise ReadError(f"not a readable PDF (corrupt or truncated; {cause.__class__.__name__}{detail})",
                         path=source.path) from e
 
 
@@ -499,9 +528,10 @@ def _page_chars(page) -> list[tuple]:
     last = None
     for c in sorted(page.chars, key=lambda c: (round(c["top"]), c["x0"])):
         text = c["text"]
-        if not text.strip():
-            continue
         ch = (c["x0"], c["x1"], c["top"], c["bottom"], c.get("size") or (c["bottom"] - c["top"]), text)
+        if not text.strip():
+            out.append(ch)  # a printed space: a word break, never text
+            continue
         if last is not None and text == last[TEXT] and abs(ch[X0] - last[X0]) < 1 and abs(ch[TOP] - last[TOP]) < 1:
             continue  # printed twice (fake bold)
         out.append(ch)
@@ -513,7 +543,7 @@ def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, bool]:
     """A page's items in reading order (ruled tables and lines) and whether
     it has a text layer."""
     chars = _page_chars(page)
-    if not chars:
+    if not any(c[TEXT].strip() for c in chars):
         return [], False
     tables: list[_Ruled] = []
     if settings.ruled_tables and (page.lines or page.rects):
@@ -575,35 +605,54 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
     :param settings: reader settings; :class:`PdfSettings` defaults if ``None``.
     :returns: paragraphs and table blocks in reading order; cells' ``where``
         is ``"page N"``.  Pages without a text layer are listed in ``notes``.
-    :raises ReadError: not a readable PDF, encrypted, or too many pages.
+    :raises ReadError: not a readable PDF, encrypted, too large, too many
+        pages, or no page could be parsed.
     """
     settings = settings or PdfSettings()
+    if len(data) > settings.max_bytes:
+        raise ReadError(f"the PDF is larger than {settings.max_bytes // 2**20} MiB; not a report", path=source.path)
     notes: list[str] = []
     with _open(data, source) as pdf:
         try:
             pages = pdf.pages
         except Exception as e:  # a broken page tree
-            raise ReadError(f"not a readable PDF (broken page tree): {e.__class__.__name__}", path=source.path) from e
+            if _pdf_error(e) is None:
+                raise
+            raise ReadError(f"not a readable PDF (broken page tree: {_pdf_error(e).__class__.__name__})",
+                            path=source.path) from e
         if len(pages) > settings.max_pages:
             raise ReadError(f"the PDF has {len(pages)} pages, more than the {settings.max_pages} a report can have",
                             path=source.path)
         items: list[list] = []
         blank: list[int] = []
         skipped: list[int] = []
+        broken: list[int] = []
         for n, page in enumerate(pages, start=1):
-            if len(page.chars) > MAX_CHARS_PER_PAGE:
-                skipped.append(n)
+            try:
+                if len(page.chars) > MAX_CHARS_PER_PAGE:
+                    skipped.append(n)
+                    items.append([])
+                    continue
+                page_items, has_text = _read_page(page, n, settings)
+            except Exception as e:  # one broken page: note it, read the others
+                if _pdf_error(e) is None:
+                    raise
+                broken.append(n)
                 items.append([])
                 continue
-            page_items, has_text = _read_page(page, n, settings)
+            finally:
+                page.close()
             items.append(page_items)
             if not has_text:
                 blank.append(n)
-            page.close()
+    if broken and len(broken) == len(items):
+        raise ReadError("not a readable PDF (no page could be parsed)", path=source.path)
     if blank:
         which = "any page" if len(blank) == len(items) else f"page {_page_list(blank)}"
         notes.append(f"The PDF has no text layer on {which} (scanned images?): what is printed there needs OCR "
                      f"before gipextract can read it.")
     if skipped:
         notes.append(f"Page {_page_list(skipped)} has more than {MAX_CHARS_PER_PAGE:,} characters and was skipped.")
+    if broken:
+        notes.append(f"Page {_page_list(broken)} could not be parsed (a damaged content stream) and was skipped.")
     return Document(_assemble(items), source, notes)
