@@ -72,6 +72,8 @@ class TableBlock:
         """The grid column where each origin cell starts, row by row (the same
         ragged shape as :attr:`rows`): a cell starts at the first slot of its
         row that no cell above (rowspan) or to its left (colspan) covers."""
+        if all(c.rowspan <= 1 and c.colspan <= 1 for row in self.rows for c in row):
+            return [list(range(len(row))) for row in self.rows]  # no spans: the common fast case
         taken: set[tuple[int, int]] = set()
         out: list[list[int]] = []
         for r, row in enumerate(self.rows):
