@@ -21,27 +21,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
-import time
 from pathlib import Path
 
 import pdfplumber
 
 import gipextract
+from timing import timed  # bench/timing.py
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
-
-
-def timed(fn, runs: int) -> float:
-    """Median seconds of ``runs`` calls of ``fn`` after one warm-up call."""
-    fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def baseline(data: bytes) -> int:

@@ -264,3 +264,20 @@ def test_cli_extracts_a_pdf_and_refuses_a_broken_one(tmp_path):
     assert json.loads(r.stdout)["tables"]["t3"]["new_received"]["total"]["value"] == 41
     r = CliRunner().invoke(main, ["extract", str(bad)])
     assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1 and str(bad) in r.stderr
+
+
+def test_text_layer_without_unicode_mapping_is_noted_not_read():
+    """Characters pdfminer cannot map to Unicode come out as ``(cid:N)``; a
+    page made of them has no usable text layer (here: a CJK CID font in an
+    owner-password PDF, whose encoding pdfminer cannot look up)."""
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt=pdfencrypt.StandardEncryption("", ownerPassword="owner", strength=128))
+    c.setFont(pdfmaker.CJK, 12)
+    c.drawString(80, 700, "一、总体情况")
+    c.showPage()
+    c.save()
+    d = doc(buf.getvalue())
+    assert d.blocks == [] and "no readable text layer on any page" in d.notes[0]

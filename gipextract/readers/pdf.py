@@ -5,8 +5,10 @@ Coordinates are PDF points (1/72 inch) from the top-left corner of the page,
 as pdfplumber gives them (``x0``/``x1`` left/right, ``top``/``bottom``).  Each
 page is parsed once; its characters and ruling serve every step:
 
-1. **Characters**: the page's non-blank characters; a character printed twice
-   at the same place (fake bold) counts once.
+1. **Characters**: the page's characters; a printed space only breaks words,
+   a character printed twice at the same place (fake bold) counts once.  A
+   page whose characters mostly have no Unicode mapping (pdfminer's
+   ``(cid:N)``) has no usable text layer.
 2. **Ruled tables**: pdfplumber's table finder on the page's *visible* ruling —
    stroked lines and rectangles, and filled rectangles that are not white.
    White unstroked rectangles (text backgrounds that word processors put behind
@@ -22,8 +24,8 @@ page is parsed once; its characters and ruling serve every step:
    the band and the band's centre in the character — not by reading order, so
    numbers set a little higher than their label share its line.  Words split at
    gaps; cells split at wide gaps and around numbers.  A column of isolated
-   one- or two-character words stacked line after line is a vertical label: it
-   is joined and taken out of the lines it crossed.
+   one-character words (``三、`` counts as one) stacked line after line is a
+   vertical label: it is joined and taken out of the lines it crossed.
 5. **Page furniture**: page numbers (``- 4 -``, ``— 1 —``, bare numbers) in the
    top or bottom margin are dropped.
 6. **Across pages**: a ruled table that ends a page and one that starts the
@@ -35,8 +37,9 @@ page is parsed once; its characters and ruling serve every step:
    as lines on pages without ruling; the other lines are reflowed into
    paragraphs (a line that fills the text width continues into an unindented
    next line; centred title lines of one size are one paragraph).
-8. **No text layer**: pages with no characters are noted in
-   ``Document.notes`` (OCR is needed); the report's findings say so.
+8. **No text layer**: pages with no characters, or none with a Unicode
+   mapping, are noted in ``Document.notes`` (OCR is needed); the report's
+   findings say so.
 
 Errors: a corrupt, truncated or non-PDF input, or an encrypted PDF without an
 empty user password, raises :class:`~gipextract.errors.ReadError` naming the
@@ -539,14 +542,20 @@ def _page_chars(page) -> list[tuple]:
     return out
 
 
-def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, bool]:
-    """A page's items in reading order (ruled tables and lines) and whether
-    it has a text layer."""
+TEXT_LAYER, NO_TEXT, UNMAPPED = "text", "no text", "unmapped"
+
+
+def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, str]:
+    """A page's items in reading order (ruled tables and lines) and the state
+    of its text layer: ``TEXT_LAYER``, ``NO_TEXT`` or ``UNMAPPED``."""
     chars = _page_chars(page)
-    if not any(c[TEXT].strip() for c in chars):
-        return [], False
+    printed = [c for c in chars if c[TEXT].strip()]
+    if not printed:
+        return [], NO_TEXT
+    if 2 * sum(c[TEXT].startswith("(cid:") for c in printed) > len(printed):
+        return [], UNMAPPED
     tables: list[_Ruled] = []
-    if settings.ruled_tables and (page.lines or page.rects):
+    if settings.ruled_tables and (page.lines or page.rects or page.curves):
         ts = {"vertical_strategy": "lines", "horizontal_strategy": "lines", **settings.table_settings}
         for t in page.filter(_visible).find_tables(ts):
             found = _ruled_table(t, chars, number)
@@ -556,7 +565,7 @@ def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, bool]:
     lines = _drop_furniture(page_lines(chars, number), float(page.height))
     items: list = [*tables, *lines]
     items.sort(key=lambda it: it.top)
-    return items, True
+    return items, TEXT_LAYER
 
 
 def _assemble(pages: list[list]) -> list[Block]:
@@ -624,7 +633,7 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
             raise ReadError(f"the PDF has {len(pages)} pages, more than the {settings.max_pages} a report can have",
                             path=source.path)
         items: list[list] = []
-        blank: list[int] = []
+        state: dict[str, list[int]] = {NO_TEXT: [], UNMAPPED: []}
         skipped: list[int] = []
         broken: list[int] = []
         for n, page in enumerate(pages, start=1):
@@ -633,7 +642,7 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
                     skipped.append(n)
                     items.append([])
                     continue
-                page_items, has_text = _read_page(page, n, settings)
+                page_items, layer = _read_page(page, n, settings)
             except Exception as e:  # one broken page: note it, read the others
                 if _pdf_error(e) is None:
                     raise
@@ -643,14 +652,15 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
             finally:
                 page.close()
             items.append(page_items)
-            if not has_text:
-                blank.append(n)
+            state.get(layer, []).append(n)
     if broken and len(broken) == len(items):
         raise ReadError("not a readable PDF (no page could be parsed)", path=source.path)
-    if blank:
-        which = "any page" if len(blank) == len(items) else f"page {_page_list(blank)}"
-        notes.append(f"The PDF has no text layer on {which} (scanned images?): what is printed there needs OCR "
-                     f"before gipextract can read it.")
+    for layer, what in ((NO_TEXT, "no text layer"), (UNMAPPED, "no readable text layer (its fonts map no "
+                                                                  "characters to Unicode)")):
+        if state[layer]:
+            which = "any page" if len(state[layer]) == len(items) else f"page {_page_list(state[layer])}"
+            notes.append(f"The PDF has {what} on {which}: what is printed there needs OCR before gipextract "
+                         f"can read it.")
     if skipped:
         notes.append(f"Page {_page_list(skipped)} has more than {MAX_CHARS_PER_PAGE:,} characters and was skipped.")
     if broken:
