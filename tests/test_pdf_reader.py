@@ -281,3 +281,13 @@ def test_text_layer_without_unicode_mapping_is_noted_not_read():
     c.save()
     d = doc(buf.getvalue())
     assert d.blocks == [] and "no readable text layer" in d.notes[0] and "any page" in d.notes[0]
+
+
+def test_running_text_ending_in_numbers_is_not_a_table():
+    d = doc(pdfmaker.text_pdf([
+        "本机关全年共受理政府信息公开申请，依法予以公开和部分公开的申请合计件数为 12",
+        "全年办理答复的申请件数合计，较上年同期有所增长，其中结转下年度继续办理 3",
+        "上述申请均在法定期限内答复",
+    ]))
+    assert not tables(d)
+    assert len(d.paragraphs) >= 1

@@ -99,6 +99,9 @@ class Line:
     :ivar x1: right edge of the line (PDF points), when the reader knows it.
     :ivar spans: ``(x0, x1)`` of each cell (PDF points), parallel to
         ``cells``, when the reader knows them; ``None`` otherwise.
+    :ivar prose: True if the reader knows by geometry that the line is running
+        text (its first cell fills most of the page's width), so never a
+        table row even when it ends in a number.
     """
 
     text: str
@@ -108,6 +111,7 @@ class Line:
     x0: float | None = None
     x1: float | None = None
     spans: list[tuple[float, float]] | None = None
+    prose: bool = False
 
 
 def is_page_marker(text: str) -> bool:
@@ -142,6 +146,8 @@ def line_kind(line: Line) -> str:
         return EMPTY
     if line.vertical:
         return FRAGMENT
+    if line.prose:
+        return TEXT
     n = _trailing_values(cells)
     label = "".join(cells[:len(cells) - n])
     if n:

@@ -414,11 +414,18 @@ def vertical_stacks(lines: list[list[_Word]]) -> list[list[_Word]]:
     return [s for s in stacks if len(s) >= 3]
 
 
-def page_lines(chars: list[tuple], page: int) -> list[_PdfLine]:
+#: A line whose first cell is at least this fraction of the page width wide
+#: is running text (prose), never a table row.
+_PROSE_WIDTH = 0.6
+
+
+def page_lines(chars: list[tuple], page: int, width: float = 595.0) -> list[_PdfLine]:
     """The layout lines of a page's characters outside ruled tables (step 4),
-    top to bottom.  Vertical labels are found first and taken out, so that
-    they do not disturb the row bands of the lines they cross; each comes back
-    as one line flagged ``vertical``, at the place of its first character."""
+    top to bottom; ``width`` is the page width in points.  Vertical labels are
+    found first and taken out, so that they do not disturb the row bands of
+    the lines they cross; each comes back as one line flagged ``vertical``, at
+    the place of its first character.  A line whose first cell spans
+    ``_PROSE_WIDTH`` of the page is flagged ``prose``."""
     lines = [ws for ws in map(words, bands(chars)) if ws]
     out: list[_PdfLine] = []
     stacks = vertical_stacks(lines)
@@ -428,14 +435,15 @@ def page_lines(chars: list[tuple], page: int) -> list[_PdfLine]:
     for ws in stacks:
         text = "".join(w.text for w in ws)
         x0, x1 = min(w.x0 for w in ws), max(w.x1 for w in ws)
-        out.append(_PdfLine(text, [text], f"page {page}", True, x0, x1, [(x0, x1)],
+        out.append(_PdfLine(text, [text], f"page {page}", True, x0, x1, [(x0, x1)], False,
                             ws[0].top, ws[-1].bottom, ws[0].size, page))
     for ws in lines:
         text = ws[0].text
         for prev, w in zip(ws, ws[1:]):
             text = _join_text(text, w.text) if w.x0 - prev.x1 < _CELL_GAP * w.size else f"{text} {w.text}"
         cells, spans = _cells(ws)
-        out.append(_PdfLine(text, cells, f"page {page}", False, ws[0].x0, ws[-1].x1, spans,
+        prose = spans[0][1] - spans[0][0] >= _PROSE_WIDTH * width
+        out.append(_PdfLine(text, cells, f"page {page}", False, ws[0].x0, ws[-1].x1, spans, prose,
                             min(w.top for w in ws), max(w.bottom for w in ws),
                             median(w.size for w in ws), page))
     out.sort(key=lambda ln: ln.top)
@@ -562,7 +570,7 @@ def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, str]:
             if found is not None:
                 table, chars = found
                 tables.append(table)
-    lines = _drop_furniture(page_lines(chars, number), float(page.height))
+    lines = _drop_furniture(page_lines(chars, number, float(page.width)), float(page.height))
     items: list = [*tables, *lines]
     items.sort(key=lambda it: it.top)
     return items, TEXT_LAYER
