@@ -18,6 +18,7 @@ from .locate import locate
 from .readers import detect_format, read_document
 from .reconstruct import reconstruct
 from .report import Report
+from .unflatten import looks_flattened, unflatten
 
 #: Inputs larger than this are refused (a report is well under 100 MB).
 MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -87,4 +88,8 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    return reconstruct(locate(read_document_from(src, format, name)))
+    doc = read_document_from(src, format, name)
+    located = locate(doc)
+    if not any(located.tables.values()) and looks_flattened(doc):
+        located = locate(unflatten(doc))
+    return reconstruct(located)
