@@ -33,7 +33,10 @@ Values in the checks (spec §7.2)
 The cells are never changed; the checks read them like this:
 
 * a number counts as printed;
-* a blank, dash (``/`` ``—``), ``无`` or a missing row (``row_missing``) counts 0;
+* a blank, dash (``/`` ``—``), ``无`` or a missing row (``row_missing``) counts 0,
+  except a missing total row (the single right-hand row of a column
+  identity: （七）总计), whose absence means the table was cut off, not that
+  it is 0 (004_2024 stops after （四）1): it is unknown, as below;
 * a blank cell on the right of a ``blank_total`` identity (a 总计 of 表三 or
   表四 the report left unfilled) counts as the sum of its row's parts, so it
   never breaks T3-B/T4-A; one ``info`` finding (rule ``blank_total``) per
@@ -265,6 +268,7 @@ class _Compiled:
     imputing: tuple[int, ...]
     bounds: tuple[tuple[BoundSpec, tuple[int, ...], slice | None], ...]
     unit_keys: tuple[str, ...]
+    total_cells: frozenset[int]
     by_cell: dict[str, tuple[int, ...]]
     bases: dict[int, tuple[int, ...]]
     folds: dict[int, tuple[tuple[int, str], ...]]
@@ -355,6 +359,8 @@ def _compiled(version: str, table: str) -> _Compiled:
         imputing=tuple(p for p, i in enumerate(identities) if i.blank_total),
         bounds=bounds,
         unit_keys=tuple(k for b in tt.bounds if b.unit for k in b.cells),
+        total_cells=frozenset(index[k] for i in identities if i.each == "column" and len(i.right) == 1
+                             for k in i.right),
         by_cell={k: tuple(v) for k, v in by_cell.items()},
         bases=bases,
         folds=folds,
@@ -491,8 +497,8 @@ class _Writer:
     """Builds the findings of one table from an evaluation (messages, folding,
     the one cell; module docstring)."""
 
-    def __init__(self, c: _Compiled, cells: Mapping[str, CellValue], ev: Evaluation, residuals: list):
-        self.c, self.cells, self.ev, self.res = c, cells, ev, residuals
+    def __init__(self, c: _Compiled, cells: Mapping[str, CellValue], ev: Evaluation, nums: list, residuals: list):
+        self.c, self.cells, self.ev, self.nums, self.res = c, cells, ev, nums, residuals
         self.short = _TABLE_SHORT[c.tt.name]
 
     def label(self, key: str) -> str:
@@ -624,15 +630,16 @@ class _Writer:
                 message=f"{self.short}: {what} ({listed}); the checks use the sum of each row's parts in its "
                         f"place, and the cells stay null (spec §7.2)."))
         if ev.unchecked:
-            unknown = sorted({k for i in ev.unchecked for k in i.keys
-                              if (cell := self.cells.get(k)) is None or cell.value is None
-                              and cell.flag not in ZERO_FLAGS}, key=c.keys.index)
+            index = {k: n for n, k in enumerate(c.keys)}
+            unknown = sorted({k for i in ev.unchecked for k in i.keys if self.nums[index[k]] != self.nums[index[k]]
+                              and ((cell := self.cells.get(k)) is None or cell.flag != "blank")}, key=index.get)
+            cut = any(self.cells[k].flag == "row_missing" for k in unknown if k in self.cells)
             out.append(Finding(
                 "not_checked", "info", c.tt.name, unknown,
                 message=f"{self.short}: {_and([self.name(c.position[i]) for i in ev.unchecked])} "
                         f"{'was' if len(ev.unchecked) == 1 else 'were'} not checked: "
                         f"{'it involves' if len(ev.unchecked) == 1 else 'they involve'} cells that could not "
-                        f"be read."))
+                        f"be read{' or a total row the report lacks' if cut else ''}."))
         return out
 
 
@@ -663,14 +670,14 @@ def _table_findings(report: Report, table: str, version: str) -> list[Finding]:
         for i, v in enumerate(nums):
             if v is None:
                 flag = cells[c.keys[i]].flag if c.keys[i] in cells else None
-                nums[i] = 0 if flag in ZERO_FLAGS else _NAN
+                nums[i] = 0 if flag in ZERO_FLAGS and not (flag == "row_missing" and i in c.total_cells) else _NAN
                 if flag == "blank":
                     blanks.append(i)
     units = {k: cells[k].unit for k in c.unit_keys if k in cells} if c.unit_keys else None
     ev, residuals = _run(c, nums, blanks, units)
     if ev.holds and not ev.imputed and not ev.unchecked:
         return []
-    return _Writer(c, cells, ev, residuals).findings()
+    return _Writer(c, cells, ev, nums, residuals).findings()
 
 
 def check(report: Report) -> list[Finding]:

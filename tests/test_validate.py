@@ -409,3 +409,18 @@ def test_malformed_bounds_raise_template_error():
     d["bounds"] = [{"rule": "T4-B", "min": 0, "columns": ["no_such"]}]
     with pytest.raises(TemplateError, match="no cell"):
         _table("t4", "V2021", d, label_aliases())
+
+
+def test_a_table_cut_off_before_its_total_row_is_not_checked_not_broken():
+    """004_2024 (a partial text dump) stops after （四）1: the missing rows
+    count 0, but the missing （七）总计 is unknown, so T3-A and T3-C are not
+    checked rather than reported broken; T3-B still checks the rows present."""
+    t3 = T3_HEAD + row("一、本年新收政府信息公开申请数量", [3, 0, 0, 0, 0, 0, 3]) \
+        + row("（一）予以公开", [2, 0, 0, 0, 0, 0, 2], "三、本年度办理结果") \
+        + row("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", [1, 0, 0, 0, 0, 0, 2])
+    r = gipextract.read_report(("2024年\n" + t3).encode())
+    assert found(r, ("error",)) == [("T3-B", t3_row("partially_granted"))]
+    [skipped] = [f for f in r.findings if f.rule == "not_checked"]
+    assert skipped.cells == [f"t3.results_total.{c}" for c in COLS]
+    assert "T3-A of column 自然人" in skipped.message and "a total row the report lacks" in skipped.message
+    assert r.cells["t3.results_total.total"].flag == "row_missing"
