@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .validate import identities
 from .values import DASHES, MONEY, SIGNED
 
 #: The longest digit string one cell may take (counts and money amounts in
@@ -295,30 +296,12 @@ def solve(rows: list[RowRun], equations: list[Equation], fixed: dict[str, int | 
 
 
 def equations(tt) -> list[Equation]:
-    """The identity instances of one table template as equations.
-
-    .. note:: a stand-in until the identities are template data (issue 3):
-       T3-A, T3-B and T3-C of spec §6.1 and T4-A of §6.2, read off the
-       template's structure.
-    """
-    rows = [r.key for r in tt.rows]
-    out: list[Equation] = []
-    if tt.name == "t3":
-        cols = [c.key for c in tt.columns]
-        parts, total = cols[:-1], cols[-1]
-        leaves = [r.key for r in tt.rows if r.path[0].startswith("三、") and r.key != "results_total"]
-        for r in rows:
-            out.append(Equation("T3-B", tuple(f"t3.{r}.{c}" for c in parts + [total]), (1,) * len(parts) + (-1,)))
-        for c in cols:
-            k = [f"t3.{r}.{c}" for r in ("new_received", "carried_over_prev", "results_total", "carried_forward_next")]
-            out.append(Equation("T3-A", tuple(k), (1, 1, -1, -1)))
-            out.append(Equation("T3-C", tuple(f"t3.{r}.{c}" for r in leaves + ["results_total"]),
-                                (1,) * len(leaves) + (-1,)))
-    elif tt.name == "t4":
-        for r in rows:
-            cols = [c.key for c in tt.row(r).columns]
-            out.append(Equation("T4-A", tuple(f"t4.{r}.{c}" for c in cols), (1,) * (len(cols) - 1) + (-1,)))
-    return out
+    """The equality identities of table template ``tt`` (the ``=`` rules of
+    its ``[[identities]]`` data: T3-A, T3-B, T3-C, T4-A; template-spec §6) as
+    equations ``Σ left − Σ right = 0`` over canonical keys.  Plausibility
+    rules (``<=``/``>=``) never decide a cut."""
+    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right))
+            for i in identities(tt.version, tt.name) if i.op == "="]
 
 
 @dataclass(slots=True)

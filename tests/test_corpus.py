@@ -9,7 +9,7 @@ import pytest
 
 import gipextract
 
-from .conftest import cell_mismatches, truth
+from .conftest import cell_mismatches, truth, violation_mismatches
 
 #: corpus file → number of cells in its truth file.
 READ_RIGHT = {
@@ -27,3 +27,11 @@ def test_real_report_equals_its_truth(corpus, name):
     assert (report.template, report.year) == (expected["template"], expected["year"])
     if expected.get("agency") is not None:
         assert report.agency == expected["agency"]
+
+
+@pytest.mark.parametrize("name", sorted(READ_RIGHT))
+def test_real_report_violations_are_found(corpus, name):
+    """Every identity the report breaks as published (truth ``violations``) is
+    an error finding on those cells, and there is no other error finding."""
+    report = gipextract.read_report(corpus / name)
+    assert violation_mismatches(report, truth(name)) == []
