@@ -8,7 +8,7 @@ from gipextract.split import Column, Equation, RowRun, pieces, recover, row_cand
 from gipextract.templates import get_template
 from gipextract.unflatten import looks_flattened, unflatten
 
-from .conftest import FIXTURES, cell_mismatches, load_expected, truth
+from .conftest import FIXTURES, cell_mismatches, load_expected, truth, violation_mismatches
 
 T3_COLS = ["natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
            "legal_service_org", "other_org", "total"]
@@ -176,6 +176,7 @@ def test_crawler_dump_has_no_wrong_cell(corpus, name):
     assert set(expected["cells"]) == set(report.cells)
     assert (report.template, report.year, report.agency) == (expected["template"], expected["year"],
                                                              expected["agency"])
+    assert violation_mismatches(report, expected) == []  # 006 breaks T3-C twice as published
     for key in ambiguous:  # the candidates listed always include the truth
         finding = next(f for f in report.findings if f.rule == "ambiguous" and key in f.cells)
         assert any(all(expected["cells"][k] == v for k, v in cand.items()) for cand in finding.actual), key
