@@ -387,6 +387,8 @@ def reconstruct(located: Located) -> Report:
                     sections={k: s.text for k, s in located.sections.items()},
                     headings={k: s.heading for k, s in located.sections.items()},
                     title=located.title)
+    # Reading problems the reader noted (a table in a text box, a nested table) are info findings.
+    report.findings.extend(Finding("reader_note", "info", None, message=note) for note in doc.notes)
     segs = {t: segment_rows(located.tables[t]) for t in TABLES}
     detected = {t: v for t in ("t2", "t3") if segs[t] and (v := detect_version(t, segs[t]))}
     prior = version_for_year(located.year)

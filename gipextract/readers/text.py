@@ -26,7 +26,7 @@ from importlib import resources
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
-from ..document import Cell, Document, Paragraph, Source, TableBlock
+from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
 from ..errors import ReadError
 from ..values import looks_like_value
 from .encoding import decode
@@ -46,9 +46,7 @@ class _ToBlocks(Transformer):
         text, line = "", 0
         for tok in toks:
             if tok.type == "CONTINUATION":
-                part = tok[1:].strip(_STRIP)
-                sep = " " if text[-1:].isascii() and text[-1:].isalnum() and part[:1].isascii() and part[:1].isalnum() else ""
-                text = f"{text}{sep}{part}"
+                text = join_lines((text, tok[1:]))
                 continue
             if line:
                 cells.append(Cell(text, where=f"line {line}"))
