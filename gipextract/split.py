@@ -72,7 +72,8 @@ class Equation:
 @dataclass(frozen=True, slots=True)
 class Piece:
     """A stretch of a run between hard boundaries: an optional sign, integer
-    digits, an optional fraction and unit; or a dash (``digits == ""``)."""
+    digits, an optional fraction and unit; or a run of dash characters
+    (``dash``; one dash cell or several)."""
 
     sign: str
     digits: str
@@ -156,7 +157,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
         closing.setdefault(last, []).append((eq, idx.index(last)))
     digits_left = [0] * (len(ps) + 1)
     for i in range(len(ps) - 1, -1, -1):
-        digits_left[i] = digits_left[i + 1] + max(len(ps[i].digits), 1)
+        digits_left[i] = digits_left[i + 1] + (len(ps[i].dash) if ps[i].dash is not None else len(ps[i].digits))
     values: list = [None] * n
     raws: list = [None] * n
     out = row.candidates
@@ -201,10 +202,19 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
             return
         piece = ps[p]
         if piece.dash is not None:
-            if off == 0:
-                values[col], raws[col] = None, piece.dash
-                if required(col) in (None, 0):
+            # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
+            rest = piece.dash[off:]
+            if required(col) not in (None, 0):
+                return
+            for length in range(1, len(rest) + 1):
+                token = rest[:length]
+                if token not in DASHES and token.replace("−", "-") not in DASHES:
+                    continue
+                values[col], raws[col] = None, token
+                if length == len(rest):
                     yield from place(col + 1, p + 1, 0)
+                else:
+                    yield from place(col + 1, p, off + length)
             return
         rest = piece.digits[off:]
         need = required(col)
@@ -380,7 +390,8 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}
                 if len(vals) == 1 and complete and not row.truncated:
-                    value, raw = next(iter(options))[j]
+                    raws = {o[j][1] for o in options}
+                    value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
                     if len({c[j][0] for c in free.candidates}) == 1 and not free.truncated:
                         how = "digits"
                     elif len({c[j][0] for c in row.candidates}) == 1:

@@ -74,6 +74,13 @@ def test_long_runs_end_quickly_and_never_guess():
         assert row.candidates == [] or row.truncated
 
 
+def test_a_run_of_dashes_may_be_several_dash_cells():
+    row = RowRun([Column(f"k{i}", "count") for i in range(3)], "//1234")
+    row_candidates(row, [])
+    assert (None, None, 1234) in values(row) and (None, 12, 34) in values(row)
+    assert {c[0][1] for c in row.candidates} == {"/", "//"}
+
+
 def test_pieces_refuse_what_is_not_a_value():
     assert pieces("1,234") is None
     assert [p.dash for p in pieces("0 — /")] == [None, "—", "/"]
