@@ -331,7 +331,7 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
     if j is not None:
         vals, pos = segs[j].values, 0
         width = sum(len(tt.row(k).columns) for k in tt.joined_row)
-        if len([c for c in vals if c.text]) < width:  # the joined row run together: split it as one
+        if len(vals) < width:  # fewer cells than the row has: they ran together, split them as one run
             keys = [(k, c) for r in tt.joined_row for k, c in zip(tt.row_cell_keys(tt.row(r)), tt.row(r).columns)]
             pending.append(RowRun([Column(k, c.kind) for k, c in keys],
                                   " ".join(c.text for c in vals if c.text), segs[j].where))
