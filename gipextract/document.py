@@ -14,7 +14,29 @@ a merged slot shows up as an empty line) give ``""`` cells with span 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+
+def join_lines(parts: Iterable[str]) -> str:
+    """Join the lines of one wrapped cell or label into one text, the way the
+    official template's wrapped cells read (``商业`` + line break + ``企业`` →
+    ``商业企业``): each part is whitespace-trimmed, empty parts are dropped, and
+    parts join without a separator except between two ASCII letters or digits
+    (``Word`` + ``2019`` → ``Word 2019``), where a space is kept.
+
+    :param parts: the lines, in order (str; may be empty).
+    :returns: the joined text (``""`` if every part is empty).
+    """
+    text = ""
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        if text and text[-1].isascii() and text[-1].isalnum() and part[0].isascii() and part[0].isalnum():
+            text += " "
+        text += part
+    return text
 
 
 @dataclass(slots=True)

@@ -11,13 +11,18 @@ from collections.abc import Callable
 
 from ..document import Document, Source
 from ..errors import ReadError, UnsupportedFormatError
+from .docx import read_docx
+from .html import looks_like_html, read_html
 from .pdf import read_pdf
 from .text import read_text
 
 Reader = Callable[[bytes, Source], Document]
 
 #: format name → reader function.  Other readers add themselves here.
-READERS: dict[str, Reader] = {"text": read_text, "pdf": read_pdf}
+READERS: dict[str, Reader] = {"text": read_text}
+READERS["html"] = read_html
+READERS["docx"] = read_docx
+READERS["pdf"] = read_pdf
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -27,7 +32,11 @@ def detect_format(data: bytes, name: str = "") -> str:
     decided from the content (magic bytes, markup), the extension of ``name``
     being only a tie-breaker.
 
-    :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2).
+    A zip is ``"docx"`` (the DOCX reader names any other kind of zip);
+    Word-saved HTML served as ``.doc``, a "single file web page" (MHTML) and
+    UTF-16 HTML are ``"html"``.
+
+    :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2), or RTF.
     """
     head = data[:4096].lstrip()
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
@@ -37,9 +46,16 @@ def detect_format(data: bytes, name: str = "") -> str:
     if data.startswith(_OLE2):
         raise UnsupportedFormatError(
             "a legacy binary Word/WPS document (.doc/.wps), which gipextract cannot read; "
+            "convert it first, e.g. `libreoffice --headless --convert-to docx FILE` "
+            "(a password-protected .docx looks the same: remove the password first)", path=name or "<bytes>")
+    if head.startswith(b"{\\rtf"):
+        raise UnsupportedFormatError(
+            "an RTF document (often served as .doc), which gipextract cannot read; "
             "convert it first, e.g. `libreoffice --headless --convert-to docx FILE`", path=name or "<bytes>")
     low = head.lower()
     if low.startswith((b"<!doctype html", b"<html", b"\xef\xbb\xbf<")) or b"<table" in low or b"<html" in low:
+        return "html"
+    if looks_like_html(data):
         return "html"
     return "text"
 

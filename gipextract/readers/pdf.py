@@ -54,7 +54,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from statistics import median
 
-from ..document import Block, Cell, Document, Paragraph, Source, TableBlock
+from ..document import Block, Cell, Document, Paragraph, Source, TableBlock, join_lines
 from ..errors import ReadError
 from ..values import looks_like_value
 from .layout import Line, is_page_marker, layout_blocks
@@ -101,18 +101,6 @@ class PdfSettings:
 
 # A character as a tuple, for speed: (x0, x1, top, bottom, size, text).
 X0, X1, TOP, BOTTOM, SIZE, TEXT = range(6)
-
-
-def _join_text(a: str, b: str, sep: str = " ") -> str:
-    """``a`` and ``b`` joined: with ``sep`` between two ASCII letters/digits,
-    else directly (CJK text has no spaces between wrapped lines)."""
-    if not a:
-        return b
-    if not b:
-        return a
-    if a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
-        return a + sep + b
-    return a + b
 
 
 def bands(chars: list[tuple]) -> list[list[tuple]]:
@@ -168,22 +156,12 @@ def words(band: list[tuple]) -> list[_Word]:
     return out
 
 
-def _band_text(band: list[tuple]) -> str:
-    text = ""
-    for w in words(band):
-        text = _join_text(text, w.text)
-    return text
-
-
 def cell_text(chars: list[tuple]) -> str:
     """The text of one table cell: its lines (bands) top to bottom; words and
-    lines are joined without a separator unless both sides are ASCII letters
-    or digits (then a space: two numbers in one cell stay two numbers and the
-    cell is not read as one), step 3."""
-    text = ""
-    for band in bands(chars):
-        text = _join_text(text, _band_text(band))
-    return text
+    lines are joined by :func:`~gipextract.document.join_lines`, without a
+    separator unless both sides are ASCII letters or digits (then a space: two
+    numbers in one cell stay two numbers, never one), step 3."""
+    return join_lines(join_lines(w.text for w in words(band)) for band in bands(chars))
 
 
 # -- ruled tables -----------------------------------------------------------------
@@ -346,7 +324,7 @@ def join_tables(a: _Ruled, b: _Ruled) -> _Ruled:
             p_rows, c_rows = _span(p, axs, ays)[2], _span(c, bxs, bys)[2]
             if (c_rows > 1 and p_rows == 1) or ((not c.text or not p.text) and (p_rows > 1 or c_rows > 1)):
                 p.bottom = c.bottom
-                p.text = _join_text(p.text, c.text, "")
+                p.text = join_lines((p.text, c.text))
                 gone.add(id(c))
             break
     boxes = a.boxes + [x for x in moved if id(x) not in gone]
@@ -375,7 +353,7 @@ def _cells(ws: list[_Word]) -> tuple[list[str], list[tuple[float, float]]]:
     for w in ws:
         value = looks_like_value(w.text)
         if prev is not None and not value and not prev_value and w.x0 - prev.x1 < _CELL_GAP * max(w.size, prev.size):
-            cells[-1] = _join_text(cells[-1], w.text)
+            cells[-1] = join_lines((cells[-1], w.text))
             spans[-1] = (spans[-1][0], w.x1)
         else:
             cells.append(w.text)
@@ -438,10 +416,8 @@ def page_lines(chars: list[tuple], page: int, width: float = 595.0) -> list[_Pdf
         out.append(_PdfLine(text, [text], f"page {page}", True, x0, x1, [(x0, x1)], False,
                             ws[0].top, ws[-1].bottom, ws[0].size, page))
     for ws in lines:
-        text = ws[0].text
-        for prev, w in zip(ws, ws[1:]):
-            text = _join_text(text, w.text) if w.x0 - prev.x1 < _CELL_GAP * w.size else f"{text} {w.text}"
         cells, spans = _cells(ws)
+        text = " ".join(cells)
         prose = spans[0][1] - spans[0][0] >= _PROSE_WIDTH * width
         out.append(_PdfLine(text, cells, f"page {page}", False, ws[0].x0, ws[-1].x1, spans, prose,
                             min(w.top for w in ws), max(w.bottom for w in ws),
@@ -492,7 +468,7 @@ def _reflow(lines: list[_PdfLine]) -> list[Paragraph]:
             title = (ln.size > body + 1 and ln.page == prev.page and abs((ln.x0 + ln.x1) / 2 - centre) < 2 * em
                      and abs((prev.x0 + prev.x1) / 2 - centre) < 2 * em and ln.top - prev.bottom < 1.5 * em)
             if continues or title:
-                out[-1] = Paragraph(_join_text(out[-1].text, text), where=out[-1].where)
+                out[-1] = Paragraph(join_lines((out[-1].text, text)), where=out[-1].where)
                 prev = ln
                 continue
         out.append(Paragraph(text, where=ln.where))

@@ -32,11 +32,11 @@ from importlib import resources
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
-from ..document import Cell, Document, Paragraph, Source, TableBlock
+from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
 from ..errors import ReadError
 from ..values import looks_like_value
 from .encoding import decode
-from .layout import Line, layout_blocks, split_cells
+from .layout import Line, is_page_marker, layout_blocks, split_cells
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = " \u3000\xa0"
@@ -53,9 +53,7 @@ class _ToBlocks(Transformer):
         text, line = "", 0
         for tok in toks:
             if tok.type == "CONTINUATION":
-                part = tok[1:].strip(_STRIP)
-                sep = " " if text[-1:].isascii() and text[-1:].isalnum() and part[:1].isascii() and part[:1].isalnum() else ""
-                text = f"{text}{sep}{part}"
+                text = join_lines((text, tok[1:]))
                 continue
             if line:
                 cells.append(Cell(text, where=f"line {line}"))
@@ -149,9 +147,11 @@ def layout_tables(blocks: list) -> list:
     run: list[Paragraph] = []
 
     def flush() -> None:
-        if run:
+        if any(looks_like_value(p.text.rsplit(None, 1)[-1]) for p in run if p.text):  # a line may be a row
             out.extend(layout_blocks([Line(p.text, split_cells(p.text), p.where) for p in run]))
-            run.clear()
+        else:
+            out.extend(p for p in run if not is_page_marker(p.text))
+        run.clear()
 
     for block in blocks:
         if isinstance(block, Paragraph):
