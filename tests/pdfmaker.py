@@ -179,9 +179,11 @@ class Pdf:
     # -- tables -----------------------------------------------------------
 
     def table(self, rows: list[list[C]], widths: list[float], size: float = 9, break_before: set[int] = frozenset(),
-              min_height: float = 18.0) -> None:
+              min_height: float = 18.0, repeat: int = 0) -> None:
         """Draw a table; ``break_before`` lists row indices that start a new
-        page (a merged cell crossing the break is cut, its lines flowing on)."""
+        page (a merged cell crossing the break is cut, its lines flowing on);
+        the first ``repeat`` rows are drawn again at the top of every
+        continuation page (Word's repeated header rows)."""
         xs = [LEFT]
         for w_ in widths:
             xs.append(xs[-1] + w_)
@@ -206,26 +208,31 @@ class Pdf:
         # lay rows out on pages: (page, top) of every row
         tops: list[tuple[int, float]] = []
         page, y = self.page, self.y
+        header = sum(heights[:repeat])
         for r, h in enumerate(heights):
             if r in break_before or y + h > BOTTOM:
-                page, y = page + 1, TOP
+                page, y = page + 1, TOP + (header if r >= repeat else 0)
             tops.append((page, y))
             y += h
         pages_needed = tops[-1][0] - self.page
         # draw page by page
         for p in range(self.page, self.page + pages_needed + 1):
-            for r, col, cell in placed:
+            cells = list(placed)
+            at = tops
+            if repeat and p > tops[0][0]:  # the repeated header rows, then the page's own rows
+                at = [(p, TOP + sum(heights[:i])) if i < repeat else t for i, t in enumerate(tops)]
+            for r, col, cell in cells:
                 span = range(r, r + cell.rowspan)
-                parts = [i for i in span if tops[i][0] == p]
+                parts = [i for i in span if at[i][0] == p]
                 if not parts:
                     continue
                 x0, x1 = xs[col], xs[col + cell.colspan]
-                top = tops[parts[0]][1]
-                bottom = tops[parts[-1]][1] + heights[parts[-1]]
+                top = at[parts[0]][1]
+                bottom = at[parts[-1]][1] + heights[parts[-1]]
                 if self.ruled:
                     self.c.setLineWidth(0.5)
                     self.c.rect(x0, H - bottom, x1 - x0, bottom - top, stroke=1, fill=0)
-                self._cell_text(cell, span, tops, heights, p, x0, x1, size, line_h)
+                self._cell_text(cell, span, at, heights, p, x0, x1, size, line_h)
             if p < self.page + pages_needed:
                 self.new_page()
         self.y = tops[-1][1] + heights[-1] + 16
@@ -274,7 +281,6 @@ def _t3_rows(expected: dict, order, *, vertical: bool, empty_leaf_slot: bool, ty
         [C("自然人", rowspan=2), C("法人或其他组织", colspan=5), C("总计", rowspan=2)],
         [C("商业企业"), C("科研机构"), C("社会公益组织"), C("法律服务机构"), C("其他")],
     ]
-    keys = [k for k, _, _ in order]
     block_rows = sum(1 for _, g, _ in order if g is not None)
     group_len: dict[str, int] = {}
     current = None
@@ -303,7 +309,6 @@ def _t3_rows(expected: dict, order, *, vertical: bool, empty_leaf_slot: bool, ty
         else:
             row.append(C(label, colspan=2))
         rows.append(row + vals)
-    assert len(keys) == len(order)
     return rows
 
 
@@ -319,12 +324,13 @@ def _t4_rows(expected: dict) -> list[list[C]]:
 
 def report_pdf(expected: dict, *, ruled: bool = True, vertical: bool = True, numbers_higher: float = 0.0,
                backgrounds: bool = False, t3_break_before: str | None = None, empty_leaf_slot: bool = False,
-               typos: dict[str, str] | None = None) -> bytes:
+               typos: dict[str, str] | None = None, repeat_header: bool = False) -> bytes:
     """A whole synthetic report as PDF bytes.
 
     :param expected: the values to print (``fixtures/expected/*.json`` format).
     :param t3_break_before: 表三 row key that starts a new page.
     :param typos: official label → label as misprinted.
+    :param repeat_header: repeat 表三's three header rows on its continuation page.
     """
     pdf = Pdf(ruled=ruled, numbers_higher=numbers_higher, backgrounds=backgrounds)
     agency = expected["agency"]
@@ -342,7 +348,8 @@ def report_pdf(expected: dict, *, ruled: bool = True, vertical: bool = True, num
     order = mf.T3_COMMON_HEAD + other + mf.T3_TAIL
     rows = _t3_rows(expected, order, vertical=vertical, empty_leaf_slot=empty_leaf_slot, typos=typos or {})
     brk = {3 + [k for k, _, _ in order].index(t3_break_before)} if t3_break_before else set()
-    pdf.table(rows, [24, 34, 130] + [36.1] * 7, size=7.5, break_before=brk, min_height=16)
+    pdf.table(rows, [24, 34, 130] + [36.1] * 7, size=7.5, break_before=brk, min_height=16,
+              repeat=3 if repeat_header else 0)
     pdf.para("四、政府信息公开行政复议、行政诉讼情况")
     pdf.table(_t4_rows(expected), [29.4] * 15, size=7.5)
     pdf.para("五、存在的主要问题及改进情况")

@@ -8,7 +8,7 @@ import io
 import pytest
 
 import gipextract
-from gipextract.document import Paragraph, Source, TableBlock
+from gipextract.document import Source, TableBlock
 from gipextract.errors import ReadError
 from gipextract.readers import READERS
 from gipextract.readers.pdf import PdfSettings, bands, cell_text, read_pdf, vertical_stacks, words
@@ -27,6 +27,7 @@ LAYOUTS = {
     "break_inside_the_block_label": {"t3_break_before": "partially_granted"},
     "empty_cell_between_label_and_numbers": {"empty_leaf_slot": True},
     "horizontal_block_label": {"vertical": False, "ruled": False},
+    "header_repeated_on_each_page": {"repeat_header": True, "t3_break_before": "unable_needs_creation"},
 }
 
 
@@ -70,6 +71,15 @@ def test_table_cut_by_a_page_break_is_one_block_with_the_cut_label_rejoined():
     assert len({c.where for row in t3.rows for c in row}) >= 2
     assert len(tables(d)) == 3
     assert not [p for p in d.paragraphs if p.text.strip("- ").isdigit()]  # page numbers dropped
+
+
+def test_header_rows_repeated_on_a_continuation_page_are_dropped():
+    d = doc(rendered("v2021_city", "header_repeated_on_each_page"))
+    t3 = tables(d)[1]
+    texts = [c.text for row in t3.rows for c in row]
+    assert texts.count("申请人情况") == 1 and texts.count("商业企业") == 1
+    cells = {c.text: c for row in t3.rows for c in row}
+    assert cells["（四）无法提供"].rowspan == 3 and cells["三、本年度办理结果"].rowspan == 22
 
 
 def test_white_rectangles_behind_paragraphs_are_not_tables():
@@ -172,7 +182,7 @@ def test_work_is_bounded():
     with pytest.raises(ReadError, match="3 pages"):
         doc(data, max_pages=2)
     with pytest.raises(ReadError, match="larger than"):
-        doc(data, max_bytes=2**20 // 2**20 * 100)
+        doc(data, max_bytes=100)
     with pytest.raises(ValueError):
         PdfSettings(max_pages=0)
 

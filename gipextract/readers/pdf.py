@@ -29,9 +29,10 @@ page is parsed once; its characters and ruling serve every step:
 5. **Page furniture**: page numbers (``- 4 -``, ``— 1 —``, bare numbers) in the
    top or bottom margin are dropped.
 6. **Across pages**: a ruled table that ends a page and one that starts the
-   next, with the same left and right edges, are one table: their cell boxes
-   are gridded together, and a merged cell cut by the page break (a group label
-   ``（四）无`` / ``法提供``, a vertical label's empty continuation) is joined.
+   next, with the same left and right edges, are one table: header rows that
+   the continuation repeats are dropped, the cell boxes are gridded together,
+   and a merged cell cut by the page break (a group label ``（四）无`` /
+   ``法提供``, a vertical label's empty continuation) is joined.
 7. **Layout text**: the lines outside ruled tables go through the shared
    §7.5 line rule (:mod:`.layout`), which makes table blocks of rows printed
    as lines on pages without ruling; the other lines are reflowed into
@@ -300,10 +301,35 @@ def _table_block(t: _Ruled) -> TableBlock:
     return TableBlock(rows, where=f"page {t.page}")
 
 
-def join_tables(a: _Ruled, b: _Ruled) -> _Ruled:
+def _row_texts(t: _Ruled) -> list[list[str]]:
+    """The texts of the boxes that start in each grid row of ``t``, sorted."""
+    xs, ys = _grid(t.boxes)
+    rows: list[list[str]] = [[] for _ in range(max(len(ys) - 1, 1))]
+    for box in t.boxes:
+        rows[min(_span(box, xs, ys)[0], len(rows) - 1)].append(box.text)
+    return [sorted(r) for r in rows]
+
+
+def _without_repeated_header(a: _Ruled, b: _Ruled) -> _Ruled:
+    """``b`` without its first rows when they repeat ``a``'s first rows (a
+    word processor's repeated header rows on a continuation page)."""
+    ra, rb = _row_texts(a), _row_texts(b)
+    k = 0
+    while k < min(len(ra), len(rb) - 1) and rb[k] == ra[k] and any(rb[k]):
+        k += 1
+    if not k:
+        return b
+    xs, ys = _grid(b.boxes)
+    boxes = [x for x in b.boxes if _span(x, xs, ys)[0] >= k]
+    return _Ruled(boxes, b.x0, ys[k], b.x1, b.bottom, b.page)
+
+
+def _join_tables(a: _Ruled, b: _Ruled) -> _Ruled:
     """Table ``b`` (top of a page) appended below table ``a`` (bottom of the
-    previous page): ``b``'s boxes moved up so that its top edge is ``a``'s
-    bottom edge, then a merged cell cut by the break joined (step 6)."""
+    previous page): a repeated header dropped, ``b``'s boxes moved up so that
+    its top edge is ``a``'s bottom edge, then a merged cell cut by the break
+    joined (step 6)."""
+    b = _without_repeated_header(a, b)
     shift = a.bottom - b.top
     axs, ays = _grid(a.boxes)
 
@@ -560,7 +586,7 @@ def _assemble(pages: list[list]) -> list[Block]:
         if (flat and items and isinstance(flat[-1], _Ruled) and isinstance(items[0], _Ruled)
                 and abs(flat[-1].x0 - items[0].x0) <= _EDGE_TOLERANCE
                 and abs(flat[-1].x1 - items[0].x1) <= _EDGE_TOLERANCE):
-            flat[-1] = join_tables(flat[-1], items[0])
+            flat[-1] = _join_tables(flat[-1], items[0])
             items = items[1:]
         flat.extend(items)
     blocks: list[Block] = []
