@@ -22,7 +22,8 @@ text reader splits at whitespace, the PDF reader at wide gaps).  Then:
    labels printed one character per line, the tail of a wrapped header word),
    or a line the PDF reader found to be a vertical label.  A *label* line is
    other short text without sentence punctuation (a header, a wrapped label).
-   Everything else is *text* (narrative, headings).
+   Everything else is *text* (narrative, headings), and so is a line the PDF
+   reader found to fill the page's width in one piece (``prose``).
 3. **Regions.**  Rows separated only by label and fragment lines (at most
    ``MAX_GAP`` label lines) form one table region; a region takes in the label
    and fragment lines right above its first row (the header) and the
