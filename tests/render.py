@@ -289,3 +289,22 @@ def to_mhtml(doc: Document) -> bytes:
     img["Content-Location"] = "file:///C:/report.files/image001.png"
     msg.attach(img)
     return msg.as_bytes()
+
+
+def to_markdown(doc: Document) -> bytes:
+    """The document as a PDF-to-Markdown converter writes it: section headings
+    as ``##`` headings, other paragraphs as lines, each table as a pipe table
+    whose first row is followed by a ``|---|`` separator; a merged slot is an
+    empty field, as in the text layout."""
+    out: list[str] = []
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            heading = block.text[:2] in ("一、", "二、", "三、", "四、", "五、", "六、")
+            out += [("## " if heading else "") + block.text, ""]
+            continue
+        for i, row in enumerate(block.rows):
+            out.append("| " + " | ".join(c.text for c in row) + " |")
+            if i == 0:
+                out.append("|" + "---|" * len(row))
+        out.append("")
+    return "\n".join(out).encode("utf-8")

@@ -13,6 +13,7 @@ from ..document import Document, Source
 from ..errors import ReadError, UnsupportedFormatError
 from .docx import read_docx
 from .html import looks_like_html, read_html
+from .markdown import looks_like_markdown, read_markdown
 from .pdf import read_pdf
 from .text import read_text
 
@@ -23,12 +24,14 @@ READERS: dict[str, Reader] = {"text": read_text}
 READERS["html"] = read_html
 READERS["docx"] = read_docx
 READERS["pdf"] = read_pdf
+READERS["markdown"] = read_markdown
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """The format of ``data``: ``"text"``, ``"html"``, ``"docx"`` or ``"pdf"``,
+    """The format of ``data``: ``"text"``, ``"markdown"`` (pipe tables),
+    ``"html"``, ``"docx"`` or ``"pdf"``,
     decided from the content (magic bytes, markup), the extension of ``name``
     being only a tie-breaker.
 
@@ -57,6 +60,8 @@ def detect_format(data: bytes, name: str = "") -> str:
         return "html"
     if looks_like_html(data):
         return "html"
+    if b"|" in data and looks_like_markdown(data.decode("latin-1")):  # the markers are ASCII
+        return "markdown"
     return "text"
 
 
