@@ -103,7 +103,7 @@ def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
             if labels:
                 prev = segs[-1] if segs else None
                 prefix = "".join(prev.labels) if prev and not prev.values else ""
-                segs.append(Segment(labels, list(values), values[0].where if not labels else row[0].where, prefix))
+                segs.append(Segment(labels, list(values), row[0].where, prefix))
             elif any(c.text for c in values):
                 if segs:
                     segs[-1].values.extend(values)
