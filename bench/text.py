@@ -23,8 +23,6 @@ is excluded from both.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 from lark import Lark
@@ -32,19 +30,10 @@ from lark import Lark
 import gipextract
 from gipextract.readers.encoding import decode
 from gipextract.readers.text import grammar_text, prepare
+from timing import timed  # bench/timing.py
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "corpus" / "000_9ae0767dbc617b7e.txt"
-
-
-def timed(fn, runs: int) -> float:
-    fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def main() -> None:

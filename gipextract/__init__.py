@@ -10,7 +10,8 @@ annual reports (政府信息公开工作年度报告) as clean data.
 
 Stages (one module each): :mod:`~gipextract.readers` (bytes → Document),
 :mod:`~gipextract.locate` (sections, tables), :mod:`~gipextract.reconstruct`
-(template-driven cells), :mod:`~gipextract.export` (CSV, JSON).
+(template-driven cells), :mod:`~gipextract.validate` (identities → findings),
+:mod:`~gipextract.export` (CSV, JSON).
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,14 +1,16 @@
 """The ``gipextract`` command line: a thin mapping onto the library.
 
 Exit codes: 0 ok; 1 an input could not be read (or an output not written);
-2 usage error; 3 the report was read but breaks identities (``validate``,
-``extract --strict``).  Expected errors print one line on stderr naming the
-file; ``-v`` adds the traceback.
+2 usage error; 3 the report was read but breaks identities (an ``error``
+finding of :mod:`gipextract.validate`; ``validate``, ``extract --strict``).
+Expected errors print one line on stderr naming the file; ``-v`` adds the
+traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -19,6 +21,7 @@ from . import __version__
 from .errors import GipextractError
 from .export import write_files
 from .export.csv import tidy_csv, wide_csv
+from .export.findings import findings_csv, findings_document, findings_text
 from .export.json import to_json
 from .export.jsonl import cells_jsonl
 from .pipeline import read_report
@@ -92,7 +95,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @main.command(context_settings=CONTEXT)
 @click.argument("report", type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write to DIR (t2.csv t3.csv t4.csv cells.csv report.json), or to one "
+              help="Write to DIR (t2.csv t3.csv t4.csv cells.csv findings.csv report.json), or to one "
                    "file whose extension (.json, .csv, .jsonl, .xlsx) picks the format.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "xlsx"]), default=None,
               help="Output format: json (the whole report; the default on stdout), csv "
@@ -100,10 +103,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
                    "(one JSON object per cell), xlsx (the three tables as printed, merged headers "
                    "included, plus cells and findings sheets; needs -o FILE.xlsx or -o DIR, or a pipe).")
 @click.option("--excel", is_flag=True, help="Write CSV with a UTF-8 BOM so that Excel opens it correctly.")
-@click.option("-q", "--quiet", is_flag=True, help="Do not report reading problems on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not report reading problems and broken identities on stderr.")
+@click.option("--strict", is_flag=True,
+              help="Exit with code 3 (after writing the output) when the report breaks an identity.")
 @input_options
 @handle_errors
-def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet: bool,
+def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet: bool, strict: bool,
             input_format: str | None) -> None:
     """Extract the tables of one REPORT (text, HTML, DOCX or PDF; '-' for stdin).
 
@@ -113,6 +118,12 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
     rep = _read(report, input_format)
     _warn(rep, quiet)
+    _write_report(rep, output, fmt, excel)
+    if strict and rep.errors:
+        click.get_current_context().exit(EXIT_IDENTITY)
+
+
+def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool) -> None:
     csv_encoding = "utf-8-sig" if excel else "utf-8"
     if output is None:
         if fmt == "xlsx":
@@ -145,10 +156,49 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
         return
     csvs = {out / f"{t}.csv": wide_csv(rep, t) for t in TABLES}
     csvs[out / "cells.csv"] = tidy_csv(rep)
+    csvs[out / "findings.csv"] = findings_csv(rep)
     if fmt in (None, "csv"):
         write_files(csvs, encoding=csv_encoding)
     if fmt in (None, "json"):
         write_files({out / "report.json": to_json(rep)})
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT...",
+                type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="text: a readable table per report (the default); json: one array with the "
+                   "findings of every report, for machines.")
+@input_options
+@click.pass_context
+@handle_errors
+def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, input_format: str | None) -> None:
+    """Check the identities (勾稽关系) of each REPORT and print its findings:
+    rule, the cells with their labels, expected and actual values.
+
+    Exit codes: 0 no report breaks an identity, 3 some report does (an error
+    finding), 1 a file could not be read (the others are still checked).
+    """
+    code, docs = EXIT_OK, []
+    for path in reports:
+        try:
+            rep = _read(path, input_format)
+        except GipextractError as e:
+            if ctx.find_root().obj.get("verbose"):
+                traceback.print_exception(e)
+            click.echo(f"gipextract: error: {e}", err=True)
+            docs.append({"source": "<stdin>" if path == "-" else path, "error": str(e)})
+            code = EXIT_READ
+            continue
+        if rep.errors and code == EXIT_OK:
+            code = EXIT_IDENTITY
+        if fmt == "json":
+            docs.append(findings_document(rep))
+        else:
+            click.echo(findings_text(rep))
+    if fmt == "json":
+        click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
+    ctx.exit(code)
 
 
 def _stdout_is_terminal() -> bool:

@@ -14,7 +14,29 @@ a merged slot shows up as an empty line) give ``""`` cells with span 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+
+def join_lines(parts: Iterable[str]) -> str:
+    """Join the lines of one wrapped cell or label into one text, the way the
+    official template's wrapped cells read (``商业`` + line break + ``企业`` →
+    ``商业企业``): each part is whitespace-trimmed, empty parts are dropped, and
+    parts join without a separator except between two ASCII letters or digits
+    (``Word`` + ``2019`` → ``Word 2019``), where a space is kept.
+
+    :param parts: the lines, in order (str; may be empty).
+    :returns: the joined text (``""`` if every part is empty).
+    """
+    text = ""
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        if text and text[-1].isascii() and text[-1].isalnum() and part[0].isascii() and part[0].isalnum():
+            text += " "
+        text += part
+    return text
 
 
 @dataclass(slots=True)
@@ -68,24 +90,40 @@ class TableBlock:
         """The cell texts, row by row (a ragged list; spans not expanded)."""
         return [[c.text for c in row] for row in self.rows]
 
+    def columns(self) -> list[list[int]]:
+        """The grid column where each origin cell starts, row by row (the same
+        ragged shape as :attr:`rows`): a cell starts at the first slot of its
+        row that no cell above (rowspan) or to its left (colspan) covers."""
+        if all(c.rowspan <= 1 and c.colspan <= 1 for row in self.rows for c in row):
+            return [list(range(len(row))) for row in self.rows]  # no spans: the common fast case
+        taken: set[tuple[int, int]] = set()
+        out: list[list[int]] = []
+        for r, row in enumerate(self.rows):
+            c = 0
+            starts = []
+            for cell in row:
+                while (r, c) in taken:
+                    c += 1
+                starts.append(c)
+                for dr in range(max(cell.rowspan, 1)):
+                    for dc in range(max(cell.colspan, 1)):
+                        taken.add((r + dr, c + dc))
+                c += max(cell.colspan, 1)
+            out.append(starts)
+        return out
+
     def grid(self) -> list[list[str | None]]:
         """The table expanded to its full grid: ``n_rows × n_cols`` where n_cols
         is the widest row after expansion.  A merged cell's text fills its origin
         slot; the slots it covers hold ``None``; slots no cell covers hold ``None``.
         """
-        taken: dict[tuple[int, int], str | None] = {}
+        slots: dict[tuple[int, int], str] = {}
         width = 0
-        for r, row in enumerate(self.rows):
-            c = 0
-            for cell in row:
-                while (r, c) in taken:
-                    c += 1
-                for dr in range(max(cell.rowspan, 1)):
-                    for dc in range(max(cell.colspan, 1)):
-                        taken[(r + dr, c + dc)] = cell.text if (dr, dc) == (0, 0) else None
-                c += max(cell.colspan, 1)
-                width = max(width, c)
-        return [[taken.get((r, c)) for c in range(width)] for r in range(len(self.rows))]
+        for r, (row, starts) in enumerate(zip(self.rows, self.columns())):
+            for cell, c in zip(row, starts):
+                slots[(r, c)] = cell.text
+                width = max(width, c + max(cell.colspan, 1))
+        return [[slots.get((r, c)) for c in range(width)] for r in range(len(self.rows))]
 
 
 Block = Paragraph | TableBlock

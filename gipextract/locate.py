@@ -37,6 +37,9 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 _TITLE = re.compile(
     r"^(?P<pre>.*?)(?P<year>(?:19|20)\d{2})\s*年度?(?P<post>.*?)(?:政府信息公开|政务公开|信息公开)")
 _TITLE_PREFIX = re.compile(r"^(?:标题|题目|title)\s*[:：]\s*", re.I)
+_TITLE_END = re.compile(r"(?:报告|年报)$")
+_MAX_TITLE = 60
+_TITLE_SEPARATOR = re.compile(r"\s*[_|｜]\s*|\s+[-–—]+\s+")
 
 
 @dataclass(slots=True)
@@ -144,11 +147,30 @@ def _has_values(block: TableBlock) -> bool:
     return any(c.text and looks_like_value(c.text) for row in block.rows for c in row)
 
 
+def title_lines(title: list[str]) -> list[str]:
+    """The lines of ``title`` that read as a report's title, cleaned: a line
+    (or a line and the next, for a title wrapped in two) that ends like one
+    (``…年度报告``, ``…年报``), is short, and quotes no document (``《…》``);
+    a crawler's ``标题:``, a Markdown ``#`` and a web page title's site suffix
+    (``…_某某网``) are dropped."""
+    lines = [_TITLE_PREFIX.sub("", clean_text(x).lstrip("# ")) for x in title]
+    out = []
+    for i, line in enumerate(lines):
+        # a web page's <title> adds the site after a separator: 报告_年报_某某网
+        parts = [p.replace(" ", "") for p in _TITLE_SEPARATOR.split(line)]
+        wrapped = line.replace(" ", "") + lines[i + 1].replace(" ", "") if i + 1 < len(lines) else ""
+        for t in (*parts, wrapped):
+            if t and len(t) <= _MAX_TITLE and "《" not in t and _TITLE_END.search(t):
+                out.append(t)
+                break
+    return out
+
+
 def report_year(title: list[str], text: str) -> int | None:
     """The report year: from the title when it names one, else the year most
     often written as ``YYYY年`` in the text (dates ``YYYY年M月`` excluded)."""
-    for line in title:
-        m = _TITLE.match(_TITLE_PREFIX.sub("", clean_text(line)))
+    for line in title_lines(title):
+        m = _TITLE.match(line)
         if m:
             return int(m["year"])
     counts = Counter(int(y) for y in _YEAR.findall(text))
@@ -160,12 +182,9 @@ def report_year(title: list[str], text: str) -> int | None:
 def agency_from_title(title: list[str]) -> str | None:
     """The issuing organ named in a title line such as
     ``淮安市人民政府2024年政府信息公开工作年度报告`` or
-    ``2019年上海市人民政府办公厅政府信息公开工作年度报告``; ``None`` if no
-    title line names one."""
-    for line in title:
-        t = _TITLE_PREFIX.sub("", clean_text(line)).replace(" ", "")
-        if "报告" not in t:
-            continue
+    ``2019年上海市人民政府办公厅政府信息公开工作年度报告`` (also wrapped over
+    two lines); ``None`` if no title line names one (see :func:`title_lines`)."""
+    for t in title_lines(title):
         m = _TITLE.match(t)
         if m:
             agency = (m["pre"] or m["post"]).strip("《》“”\"'()（）关于")

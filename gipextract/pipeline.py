@@ -2,7 +2,7 @@
 
 ``read_report`` is the library's front door; every stage it calls is a
 module of its own and can be used alone (``gipextract.readers``,
-``gipextract.locate``, ``gipextract.reconstruct``).
+``gipextract.locate``, ``gipextract.reconstruct``, ``gipextract.validate``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from .locate import locate
 from .readers import detect_format, read_document
 from .reconstruct import reconstruct
 from .report import Report
+from .unflatten import looks_flattened, unflatten
+from .validate import validate
 
 #: Inputs larger than this are refused (a report is well under 100 MB).
 MAX_INPUT_BYTES = 512 * 1024 * 1024
@@ -82,9 +84,15 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :param format: force a reader (``"text"``, ``"html"``, ``"docx"``,
         ``"pdf"``); by default it is detected from the content.
     :param name: the name to record as the source path (for bytes input).
-    :returns: the report; a document with no statistics tables gives a report
-        with empty tables and ``table_absent`` findings.
+    :returns: the report, validated (its ``findings`` hold the reading
+        problems and the identity findings of :mod:`gipextract.validate`); a
+        document with no statistics tables gives a report with empty tables
+        and ``table_absent`` findings.
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    return reconstruct(locate(read_document_from(src, format, name)))
+    doc = read_document_from(src, format, name)
+    located = locate(doc)
+    if not any(located.tables.values()) and looks_flattened(doc):
+        located = locate(unflatten(doc))  # a crawler dump: cells run together (issue 7)
+    return validate(reconstruct(located))

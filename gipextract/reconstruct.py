@@ -3,7 +3,9 @@
 
 1. **Segments.**  Every printed row becomes a segment: its label cells (the
    leading non-number cells, after the empty cells of merged slots) and its
-   value cells (the rest, blanks included).  A row with numbers but no label
+   value cells (the rest, blanks included).  Empty cells in the grid's label
+   columns (left of every printed value) are merged or empty label slots
+   wherever they stand, never blank values.  A row with numbers but no label
    continues the segment before it, so layouts that put each cell on its own
    row (one-cell-per-line dumps) and 表四's unlabelled row of 15 numbers give
    the same segments as a grid.
@@ -32,6 +34,7 @@ from .document import Cell, TableBlock
 from .locate import Located
 from .normalize import clean_text, label_core, label_key, numbering, similarity
 from .report import CellValue, ExtraRow, Finding, Report
+from .split import Column, RowRun, is_run, recover
 from .templates import TABLES, VERSIONS, RowSpec, TableTemplate, get_template, settings
 from .values import MONEY, looks_like_value, parse_value
 
@@ -62,11 +65,33 @@ class Segment:
         return any(c.text for c in self.values)
 
 
+def _stub_width(block: TableBlock, starts: list[list[int]]) -> int:
+    """The number of grid columns left of the block's leftmost column that
+    holds a printed value (number, dash, 无): the label columns."""
+    return min((c for row, cols in zip(block.rows, starts) for cell, c in zip(row, cols)
+                if cell.text and looks_like_value(cell.text)), default=0)
+
+
 def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
-    """The segments of ``blocks`` in order (see the module docstring, step 1)."""
+    """The segments of ``blocks`` in order (see the module docstring, step 1).
+    An empty cell in a label column of the grid (left of every printed value,
+    e.g. a label cell that does not span the leaf-label column) is a merged
+    or empty label slot, not a blank value."""
     segs: list[Segment] = []
     for block in blocks:
-        for row in block.rows:
+        starts: list[list[int]] | None = None
+        stub = 0
+        for r, row in enumerate(block.rows):
+            texts = [cell.text for cell in row]
+            first = 0
+            while first < len(texts) and not texts[first]:
+                first += 1
+            if "" in texts[first:]:  # an empty cell after the first text: maybe in a label column
+                if starts is None:
+                    starts = block.columns()
+                    stub = _stub_width(block, starts)
+                if stub:
+                    row = [cell for cell, c in zip(row, starts[r]) if cell.text or c >= stub]
             i = 0
             while i < len(row) and not row[i].text:
                 i += 1
@@ -78,7 +103,7 @@ def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
             if labels:
                 prev = segs[-1] if segs else None
                 prefix = "".join(prev.labels) if prev and not prev.values else ""
-                segs.append(Segment(labels, list(values), values[0].where if not labels else row[0].where, prefix))
+                segs.append(Segment(labels, list(values), row[0].where, prefix))
             elif any(c.text for c in values):
                 if segs:
                     segs[-1].values.extend(values)
@@ -218,13 +243,21 @@ def _header_unit(tt: TableTemplate, segs: list[Segment], col) -> str | None:
 
 
 def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, str | None],
-              cells: dict[str, CellValue], findings: list[Finding], values: list[Cell] | None = None) -> None:
+              cells: dict[str, CellValue], findings: list[Finding], values: list[Cell] | None = None
+              ) -> RowRun | None:
+    """Fill ``cells`` with ``row``'s values from ``seg`` (or ``values``); return
+    a :class:`~gipextract.split.RowRun` instead when the values are a run of
+    cells printed together, for the splitter."""
     name = tt.name
     vals = seg.values if values is None else values
     n = len(row.columns)
     if len(vals) > n and not any(c.text for c in vals[n:]):
         vals = vals[:n]
     keys = tt.row_cell_keys(row)
+    if len(vals) < n and any(c.text for c in vals) and all(is_run(c.text) for c in vals if c.text):
+        # cells run together (a crawler dump, split digits): the splitter decides
+        return RowRun([Column(k, c.kind) for k, c in zip(keys, row.columns)],
+                      " ".join(c.text for c in vals if c.text), seg.where)
     if len(vals) != n and any(c.text for c in vals):
         findings.append(Finding(
             "value_count", "warning", name, keys, expected=n, actual=len(vals),
@@ -257,7 +290,55 @@ def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
         vals = s.values
         if len(vals) >= width and s.filled and not any(c.text for c in vals[width:]):
             return j
+    for j, s in enumerate(segs):
+        texts = [c.text for c in s.values if c.text]
+        if texts and all(is_run(t) for t in texts) and sum(ch.isdigit() for t in texts for ch in t) >= width:
+            return j
     return None
+
+
+def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str | None],
+                cells: dict[str, CellValue], findings: list[Finding]) -> None:
+    """Cut the value runs of ``pending`` rows into cells (:mod:`gipextract.split`)."""
+    name = tt.name
+    fixed = {k: c.value for k, c in cells.items() if c.value is not None or c.flag in ("dash", "none_text")}
+    out, ambiguous = recover(tt, pending, fixed)
+    labels = {k: (r, c) for r in tt.rows for k, c in zip(tt.row_cell_keys(r), r.columns)}
+    how: dict[str | None, int] = {}
+    for run in pending:
+        keys = [c.key for c in run.columns]
+        if not all(k in out for k in keys):
+            rows = sorted({labels[k][0].label for k in keys}, key=[r.label for r in tt.rows].index)
+            findings.append(Finding(
+                "value_count", "warning", name, keys, expected=len(keys), actual=len(run.run.split()),
+                message=f"{TABLE_NAMES[name]}: the run {run.run!r} of row {', '.join(rows)} ({run.where}) cannot be "
+                        f"cut into its {len(keys)} cells; they are left null."))
+        for k in keys:
+            r, c = labels[k]
+            rec = out.get(k)
+            if rec is None:
+                cells[k] = CellValue(k, name, r.key, c.key, r.label, c.label, None, units[c.key], run.run,
+                                     "unreadable", run.where)
+                continue
+            how[rec.how] = how.get(rec.how, 0) + 1
+            unit = parse_value(rec.raw, c.kind).unit if rec.flag == "split_recovered" else None
+            cells[k] = CellValue(k, name, r.key, c.key, r.label, c.label, rec.value, unit or units[c.key], rec.raw,
+                                 rec.flag, run.where)
+    for run, keys, options in ambiguous:
+        r = labels[keys[0]][0]
+        shown = "; ".join(" ".join("∅" if v is None else str(v) for v in o) for o in options)
+        row_keys = [c.key for c in run.columns]
+        findings.append(Finding(
+            "ambiguous", "warning", name, keys, actual=[dict(zip(row_keys, o)) for o in options],
+            message=f"{TABLE_NAMES[name]}: row {r.label} was printed as {run.run!r} ({run.where}); more than one "
+                    f"way to cut it satisfies every identity ({shown}), so {len(keys)} of its cells are left null."))
+    n = sum(v for k, v in how.items() if k)
+    if n:
+        findings.append(Finding(
+            "split_recovered", "info", name, [], actual={k: v for k, v in how.items() if k},
+            message=f"{TABLE_NAMES[name]}: {n} cells were printed without separators and recovered by splitting: "
+                    f"{how.get('digits', 0)} by the digit count alone, {how.get('row', 0)} by the row's identities, "
+                    f"{how.get('table', 0)} by identities across rows."))
 
 
 def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report) -> bool:
@@ -269,24 +350,36 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
     units = {c.key: _header_unit(tt, segs, c) if c.kind == MONEY else c.unit for c in tt.columns}
     used: set[int] = set()
     filled_rows: set[str] = set()
+    pending: list[RowRun] = []
     j = _joined_segment(tt, segs)
     if j is not None:
         vals, pos = segs[j].values, 0
-        for key in tt.joined_row:
-            row = tt.row(key)
-            _fill_row(tt, row, segs[j], units, cells, findings, vals[pos:pos + len(row.columns)])
-            pos += len(row.columns)
-            filled_rows.add(key)
+        width = sum(len(tt.row(k).columns) for k in tt.joined_row)
+        if len(vals) < width:  # fewer cells than the row has: they ran together, split them as one run
+            keys = [(k, c) for r in tt.joined_row for k, c in zip(tt.row_cell_keys(tt.row(r)), tt.row(r).columns)]
+            pending.append(RowRun([Column(k, c.kind) for k, c in keys],
+                                  " ".join(c.text for c in vals if c.text), segs[j].where))
+            filled_rows.update(tt.joined_row)
+        else:
+            for key in tt.joined_row:
+                row = tt.row(key)
+                _fill_row(tt, row, segs[j], units, cells, findings, vals[pos:pos + len(row.columns)])
+                pos += len(row.columns)
+                filled_rows.add(key)
         used.add(j)
     rest = [s for k, s in enumerate(segs) if k not in used]
     matched = align(tt, rest)
     for i, k in matched.items():
         row = tt.rows[i]
         if row.key not in filled_rows:
-            _fill_row(tt, row, rest[k], units, cells, findings)
+            run = _fill_row(tt, row, rest[k], units, cells, findings)
+            if run is not None:
+                pending.append(run)
             filled_rows.add(row.key)
     if not filled_rows:
         return False
+    if pending:
+        _split_runs(tt, pending, units, cells, findings)
     used_rest = set(matched.values())
     for k, s in enumerate(rest):
         if k not in used_rest and s.labels and any(c.text and parse_value(c.text).value is not None for c in s.values):
@@ -313,12 +406,16 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
 def reconstruct(located: Located) -> Report:
     """Build the :class:`Report` of a located document (module docstring).
     Never raises for odd content: what cannot be read becomes null cells and
-    findings."""
+    findings.  The reader's notes (``Document.notes``: a page without a text
+    layer, a skipped part) become ``reader_note`` findings and are cited by
+    the ``table_absent`` findings."""
     doc = located.document
     report = Report(source=doc.source, agency=located.agency, year=located.year,
                     sections={k: s.text for k, s in located.sections.items()},
                     headings={k: s.heading for k, s in located.sections.items()},
                     title=located.title)
+    # Reading problems the reader noted (a table in a text box, a nested table) are info findings.
+    report.findings.extend(Finding("reader_note", "info", None, message=note) for note in doc.notes)
     segs = {t: segment_rows(located.tables[t]) for t in TABLES}
     detected = {t: v for t in ("t2", "t3") if segs[t] and (v := detect_version(t, segs[t]))}
     prior = version_for_year(located.year)
@@ -352,8 +449,9 @@ def reconstruct(located: Located) -> Report:
         if t not in report.table_versions:
             sec = {"t2": "s2", "t3": "s3", "t4": "s4"}[t]
             where = f" (section {located.sections[sec].heading!r} has none)" if sec in located.sections else ""
+            noted = f" The reader noted: {' '.join(doc.notes)}" if doc.notes else ""
             report.findings.append(Finding(
                 "table_absent", "warning", t,
                 message=f"{TABLE_NAMES[t]} was not found in the report{where}; its cells are absent, not zero. "
-                        f"A table printed as an image needs OCR first."))
+                        f"A table printed as an image needs OCR first.{noted}"))
     return report

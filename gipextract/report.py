@@ -73,7 +73,8 @@ class Finding:
 
     :ivar rule: the rule id: an identity of spec §6 (``T3-A``…) or a reading
         problem (``table_absent``, ``row_missing``, ``unreadable``,
-        ``value_count``, ``extra_row``, ``version_unknown``).
+        ``value_count``, ``extra_row``, ``version_unknown``, ``reader_note``
+        for a note of the reader such as a page without a text layer).
     :ivar severity: ``error``, ``warning`` or ``info``.
     :ivar table: ``t2``/``t3``/``t4``, or ``None`` for the whole report.
     :ivar cells: canonical keys of the cells involved.

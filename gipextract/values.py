@@ -71,13 +71,16 @@ class ParsedValue:
 BLANK = ParsedValue(None, None, "blank")
 
 
+_RUN = re.compile(r"^[\s\d.,+\-—–/\\元万]*\d[\s\d.,+\-—–/\\元万]*$")
+
+
 @lru_cache(maxsize=16384)
 def looks_like_value(text: str) -> bool:
-    """True if ``text`` is something a data cell holds (a number, a dash,
-    ``无``, or nothing) rather than a label.  Used to tell a row's label cells
-    from its value cells."""
+    """True if ``text`` is something data cells hold (a number, a dash,
+    ``无``, nothing, or several numbers run together such as ``230 000023``)
+    rather than a label.  Used to tell a row's label cells from its value cells."""
     s = clean_text(text)
-    return not s or s in DASHES or s in NONE_TEXTS or _NUMBER.match(s) is not None
+    return not s or s in DASHES or s in NONE_TEXTS or _NUMBER.match(s) is not None or _RUN.match(s) is not None
 
 
 @lru_cache(maxsize=16384)

@@ -68,3 +68,19 @@ def cell_mismatches(report, expected: dict, *, check_flags: bool = True) -> list
         if cell is not None and cell.raw != raw:
             out.append(f"{key}: expected raw {raw!r}, got {cell.raw!r}")
     return out
+
+
+def violation_mismatches(report, expected: dict) -> list[str]:
+    """Every way the error findings of ``report`` differ from the
+    ``violations`` of an expected/truth document: a violation no error finding
+    of its rule covers (its cells all among the finding's), or an error
+    finding that covers no violation.  Empty when they agree."""
+    violations = expected.get("violations", [])
+    errors = [f for f in report.findings if f.severity == "error"]
+
+    def covers(f, v) -> bool:
+        return f.rule == v["rule"] and set(v["cells"]) <= set(f.cells)
+
+    out = [f"not found: {v['rule']} on {v['cells']}" for v in violations if not any(covers(f, v) for f in errors)]
+    out += [f"unexpected: {f.rule} on {f.cells}: {f.message}" for f in errors if not any(covers(f, v) for v in violations)]
+    return out

@@ -57,8 +57,8 @@ def test_extract_csv_to_stdout_with_excel_bom():
 def test_extract_to_directory(tmp_path):
     r = run("extract", SAMPLE, "-o", str(tmp_path / "out"))
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cells.csv", "report.json", "t2.csv", "t3.csv",
-                                                                   "t4.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["cells.csv", "findings.csv", "report.json", "t2.csv",
+                                                                   "t3.csv", "t4.csv"]
     assert not (tmp_path / "out" / "t3.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 

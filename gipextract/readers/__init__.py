@@ -11,22 +11,35 @@ from collections.abc import Callable
 
 from ..document import Document, Source
 from ..errors import ReadError, UnsupportedFormatError
+from .docx import read_docx
+from .html import looks_like_html, read_html
+from .markdown import looks_like_markdown, read_markdown
+from .pdf import read_pdf
 from .text import read_text
 
 Reader = Callable[[bytes, Source], Document]
 
 #: format name → reader function.  Other readers add themselves here.
 READERS: dict[str, Reader] = {"text": read_text}
+READERS["html"] = read_html
+READERS["docx"] = read_docx
+READERS["pdf"] = read_pdf
+READERS["markdown"] = read_markdown
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def detect_format(data: bytes, name: str = "") -> str:
-    """The format of ``data``: ``"text"``, ``"html"``, ``"docx"`` or ``"pdf"``,
+    """The format of ``data``: ``"text"``, ``"markdown"`` (pipe tables),
+    ``"html"``, ``"docx"`` or ``"pdf"``,
     decided from the content (magic bytes, markup), the extension of ``name``
     being only a tie-breaker.
 
-    :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2).
+    A zip is ``"docx"`` (the DOCX reader names any other kind of zip);
+    Word-saved HTML served as ``.doc``, a "single file web page" (MHTML) and
+    UTF-16 HTML are ``"html"``.
+
+    :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2), or RTF.
     """
     head = data[:4096].lstrip()
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
@@ -36,10 +49,19 @@ def detect_format(data: bytes, name: str = "") -> str:
     if data.startswith(_OLE2):
         raise UnsupportedFormatError(
             "a legacy binary Word/WPS document (.doc/.wps), which gipextract cannot read; "
+            "convert it first, e.g. `libreoffice --headless --convert-to docx FILE` "
+            "(a password-protected .docx looks the same: remove the password first)", path=name or "<bytes>")
+    if head.startswith(b"{\\rtf"):
+        raise UnsupportedFormatError(
+            "an RTF document (often served as .doc), which gipextract cannot read; "
             "convert it first, e.g. `libreoffice --headless --convert-to docx FILE`", path=name or "<bytes>")
     low = head.lower()
     if low.startswith((b"<!doctype html", b"<html", b"\xef\xbb\xbf<")) or b"<table" in low or b"<html" in low:
         return "html"
+    if looks_like_html(data):
+        return "html"
+    if b"|" in data and looks_like_markdown(data.decode("latin-1")):  # the markers are ASCII
+        return "markdown"
     return "text"
 
 

@@ -15,6 +15,12 @@ layout; the small pre-pass here fixes what a grammar cannot express:
 A wrapped line is one that directly follows a label cell (not a number), is
 followed by another cell line or a blank line, is short, and is neither a
 numbered heading (``五、…``) nor a sentence (ends with ``。``).
+
+After the grammar, one separate step, :func:`layout_tables`, handles text
+laid out like a printed page (raw PDF-to-text dumps, spec §7.5: a table row is
+one line, a label and then its numbers).  Runs of paragraphs that hold such
+rows become table blocks by the shared rule of :mod:`.layout`, which the PDF
+reader uses too; page-number lines (``- 4 -``) are dropped there.
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ from importlib import resources
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
-from ..document import Cell, Document, Paragraph, Source, TableBlock
+from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
 from ..errors import ReadError
 from ..values import looks_like_value
 from .encoding import decode
+from .layout import Line, is_page_marker, layout_blocks, split_cells
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = " \u3000\xa0"
@@ -46,9 +53,7 @@ class _ToBlocks(Transformer):
         text, line = "", 0
         for tok in toks:
             if tok.type == "CONTINUATION":
-                part = tok[1:].strip(_STRIP)
-                sep = " " if text[-1:].isascii() and text[-1:].isalnum() and part[:1].isascii() and part[:1].isalnum() else ""
-                text = f"{text}{sep}{part}"
+                text = join_lines((text, tok[1:]))
                 continue
             if line:
                 cells.append(Cell(text, where=f"line {line}"))
@@ -126,7 +131,36 @@ def parse_text(text: str, source: Source) -> Document:
         line = getattr(e, "line", None)
         raise ReadError(f"cannot tokenize the text layout: {e.__class__.__name__}", path=source.path,
                         where=f"line {line}" if line else None) from e
-    return Document(blocks, source)
+    return Document(layout_tables(blocks), source)
+
+
+def layout_tables(blocks: list) -> list:
+    """The layout-table step (spec §7.5): every run of consecutive paragraphs
+    is passed through :func:`.layout.layout_blocks`, so that table rows printed
+    as lines of text become table blocks and page-number lines are dropped.
+    Paragraphs that are not part of a table come back unchanged.
+
+    :param blocks: the grammar's paragraphs and table blocks, in order.
+    :returns: the blocks with those runs replaced.
+    """
+    out: list = []
+    run: list[Paragraph] = []
+
+    def flush() -> None:
+        if any(looks_like_value(p.text.rsplit(None, 1)[-1]) for p in run if p.text):  # a line may be a row
+            out.extend(layout_blocks([Line(p.text, split_cells(p.text), p.where) for p in run]))
+        else:
+            out.extend(p for p in run if not is_page_marker(p.text))
+        run.clear()
+
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            run.append(block)
+        else:
+            flush()
+            out.append(block)
+    flush()
+    return out
 
 
 def read_text(data: bytes, source: Source) -> Document:

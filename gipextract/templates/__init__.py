@@ -3,6 +3,9 @@
 ``v2019.toml`` and ``v2021.toml`` describe each format's three tables: row and
 column labels (exact official strings), canonical keys, column order, value
 kinds and units, and the labels that mark the version (spec §8).
+Each table also carries its identities (勾稽关系, spec §6) as data: which rows
+or columns sum to which (:class:`IdentitySpec`) and the range each cell must
+lie in (:class:`BoundSpec`); :mod:`gipextract.validate` evaluates them.
 ``labels.toml`` lists the real-world spellings of labels and
 ``sections.toml`` the six section headings.  This module only loads and checks
 that data; nothing here knows a particular label.
@@ -26,6 +29,9 @@ from ..normalize import label_key
 
 TABLES = ("t2", "t3", "t4")
 VERSIONS = ("V2019", "V2021")
+#: Comparison operators an identity may use: "=" for identities, "<=" / ">=" for plausibility rules.
+OPS = ("=", "<=", ">=")
+_SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,67 @@ class RowSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentitySpec:
+    """A family of identities of one table (勾稽关系, template-spec §6), as
+    written in the template data: for each row (``each == "row"``; ``left``
+    and ``right`` name columns) or each column (``each == "column"``; they
+    name rows) in ``along``, ``Σ left <op> Σ right``.
+
+    :ivar rule: the spec's rule id (``T3-A``, ``T3-B``, ``T2-P1`` …).
+    :ivar each: ``"row"`` or ``"column"``.
+    :ivar along: the row keys (each row) or column keys (each column) the
+        family runs along, in printed order; every one when the data names none.
+    :ivar left: the summed parts (column keys for ``each == "row"``, row keys
+        for ``each == "column"``).
+    :ivar right: the other side, usually the one total.
+    :ivar op: ``"="`` (an identity), ``"<="`` or ``">="`` (plausibility).
+    :ivar severity: of a finding when it fails: ``error`` for identities,
+        ``warning`` for plausibility rules.
+    :ivar blank_total: a blank right-hand cell (a 总计 left unfilled) takes
+        ``Σ left`` in the checks (spec §7.2); needs exactly one right key.
+    :ivar derived_from: rule id of a row family whose total column this
+        family's equation follows from (spec §6.1 T3-D), or ``None``.
+    :ivar note: a phrase that findings of the family end with, or ``""``.
+    """
+
+    rule: str
+    each: str
+    along: tuple[str, ...]
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+    op: str = "="
+    severity: str = "error"
+    blank_total: bool = False
+    derived_from: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BoundSpec:
+    """A range every listed cell of a table must lie in (spec §6: T3-E, T4-B,
+    T2-P1, T2-P2, T2-U).
+
+    :ivar rule: the spec's rule id.
+    :ivar cells: canonical keys of the cells checked, in printed order.
+    :ivar min: the least allowed value, or ``None``.
+    :ivar max: the greatest allowed value, or ``None``.
+    :ivar integer: the value must be a whole number.
+    :ivar unit: check only cells printed in this unit (``万元``), or ``None``.
+    :ivar severity: of a finding when a cell is out of range.
+    :ivar note: a phrase that findings of the rule end with, or ``""``.
+    """
+
+    rule: str
+    cells: tuple[str, ...]
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    unit: str | None = None
+    severity: str = "error"
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TableTemplate:
     """One statistics table of one format version.
 
@@ -82,6 +149,9 @@ class TableTemplate:
         numbers of its own (V2019's single （六）其他处理 row).
     :ivar joined_row: row keys printed side by side as one unlabelled row
         (表四's 15 numbers), or empty.
+    :ivar identities: the table's identity families (spec §6), in the order
+        findings are reported.
+    :ivar bounds: the table's cell ranges (spec §6).
     """
 
     name: str
@@ -93,6 +163,8 @@ class TableTemplate:
     markers: tuple[str, ...] = ()
     leaf_markers: tuple[str, ...] = ()
     joined_row: tuple[str, ...] = ()
+    identities: tuple[IdentitySpec, ...] = ()
+    bounds: tuple[BoundSpec, ...] = ()
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def row(self, key: str) -> RowSpec:
@@ -184,6 +256,88 @@ def _columns(items: list[dict], where: str) -> tuple[ColumnSpec, ...]:
     return tuple(cols)
 
 
+def _keys(d: dict, key: str, where: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    value = d.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TemplateError(f"'{key}' must be a list of keys in {where}")
+    return tuple(value)
+
+
+def _severity(d: dict, where: str, default: str) -> str:
+    severity = d.get("severity", default)
+    if severity not in _SEVERITIES:
+        raise TemplateError(f"unknown severity {severity!r} in {where}")
+    return severity
+
+
+def _identities(items: list[dict], where: str, rows: list[RowSpec]) -> tuple[IdentitySpec, ...]:
+    """Parse and check ``[[identities]]``: every key named must exist, and
+    every equation must name cells the table has."""
+    row_cols = {r.key: {c.key for c in r.columns} for r in rows}
+    all_cols = list(dict.fromkeys(c.key for r in rows for c in r.columns))
+    out: list[IdentitySpec] = []
+    for d in items:
+        rule = _need(d, "rule", where)
+        here = f"{where} identity {rule}"
+        each, op = _need(d, "each", here), d.get("op", "=")
+        if each not in ("row", "column"):
+            raise TemplateError(f"'each' must be \"row\" or \"column\" in {here}")
+        if op not in OPS:
+            raise TemplateError(f"unknown op {op!r} in {here}")
+        left, right = _keys(d, "left", here), _keys(d, "right", here)
+        if not left or not right or set(left) & set(right):
+            raise TemplateError(f"'left' and 'right' must be non-empty and disjoint in {here}")
+        if each == "row":
+            along = _keys(d, "rows", here, tuple(row_cols))
+            cells = [(r, c) for r in along for c in left + right]
+        else:
+            along = _keys(d, "columns", here, tuple(all_cols))
+            cells = [(r, c) for c in along for r in left + right]
+        for r, c in cells:
+            if c not in row_cols.get(r, ()):
+                raise TemplateError(f"no cell {r}.{c} for {here}")
+        blank_total = d.get("blank_total", False)
+        if blank_total not in (True, False) or (blank_total and len(right) != 1):
+            raise TemplateError(f"'blank_total' needs a single right-hand key in {here}")
+        severity = _severity(d, here, "error" if op == "=" else "warning")
+        out.append(IdentitySpec(rule, each, along, left, right, op, severity, blank_total, d.get("derived_from"),
+                                str(d.get("note", ""))))
+    for spec in out:
+        if spec.derived_from is None:
+            continue
+        base = next((b for b in out if b.rule == spec.derived_from), None)
+        if base is None or base.each == spec.each or len(base.right) != 1 or base.right[0] not in spec.along:
+            raise TemplateError(f"'derived_from' of {where} identity {spec.rule} must name a family of the other "
+                                f"direction whose single total is one of {spec.rule}'s lines")
+    return tuple(out)
+
+
+def _bounds(items: list[dict], where: str, name: str, rows: list[RowSpec]) -> tuple[BoundSpec, ...]:
+    """Parse and check ``[[bounds]]`` into the canonical keys they cover."""
+    by_key = {r.key: r for r in rows}
+    out: list[BoundSpec] = []
+    for d in items:
+        rule = _need(d, "rule", where)
+        here = f"{where} bound {rule}"
+        sel_rows = _keys(d, "rows", here, tuple(by_key))
+        sel_cols = _keys(d, "columns", here)
+        cells = []
+        for r in sel_rows:
+            if r not in by_key:
+                raise TemplateError(f"unknown row {r!r} in {here}")
+            have = [c.key for c in by_key[r].columns]
+            for c in sel_cols:
+                if c not in have:
+                    raise TemplateError(f"no cell {r}.{c} for {here}")
+            cells += [f"{name}.{r}.{c}" for c in have if not sel_cols or c in sel_cols]
+        lo, hi = d.get("min"), d.get("max")
+        if lo is None and hi is None or any(v is not None and not isinstance(v, (int, float)) for v in (lo, hi)):
+            raise TemplateError(f"a bound needs a numeric 'min' or 'max' in {here}")
+        out.append(BoundSpec(rule, tuple(cells), lo, hi, bool(d.get("integer", False)), d.get("unit"),
+                             _severity(d, here, "error"), str(d.get("note", ""))))
+    return tuple(out)
+
+
 def _table(name: str, version: str, d: dict, aliases: dict[str, tuple[str, ...]]) -> TableTemplate:
     where = f"{version}.{name}"
     rows: list[RowSpec] = []
@@ -217,6 +371,8 @@ def _table(name: str, version: str, d: dict, aliases: dict[str, tuple[str, ...]]
         markers=tuple(d.get("markers", ())),
         leaf_markers=tuple(d.get("leaf_markers", ())),
         joined_row=joined,
+        identities=_identities(d.get("identities", []), where, rows),
+        bounds=_bounds(d.get("bounds", []), where, name, rows),
     )
 
 

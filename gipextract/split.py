@@ -1,0 +1,407 @@
+"""Split: cut value runs into cells, choosing the cuts the identities allow
+(issue 7; template-spec §6, §7.2 "split digits").
+
+A *value run* is what a crawler leaves of a table row: its cells' texts run
+together (``640020470``, ``230 000023``, ``2648-18538``,
+``13575394432.52元``).  The format fixes how many cells the row has; the
+identities (勾稽关系) fix how they relate.  For each row this module
+enumerates the ways to cut its run into that many cells, then keeps the
+assignments under which every identity holds:
+
+* **pieces**: whitespace separates pieces and a cell never spans one (hard
+  boundaries); a sign (``-18``) starts a cell; a decimal fraction and a unit
+  (``.52元``) end one; a dash (``/``, ``—``) is a cell of its own;
+* **cells**: no leading zeros (``07`` is never a cell), at most
+  :data:`MAX_DIGITS` digits, a sign only in a signed column (V2019 本年增/减),
+  a fraction only in a money column;
+* **row identities** (T3-B, T4-A) prune while enumerating: the cell that closes
+  an identity must spell the value the others imply, so it never branches;
+* **table identities** (T3-A, T3-C) are solved jointly over the rows they
+  join, rows with fewest candidates first.
+
+A cell on which every surviving assignment agrees is recovered (flag
+``split_recovered``).  A cell on which they disagree is left null (flag
+``ambiguous``) with a finding listing the candidates: never a guess.  When no
+assignment satisfies every identity (the report itself breaks one), only the
+row identities are used and the table identities are left to the validator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .validate import identities
+from .values import DASHES, MONEY, SIGNED
+
+#: The longest digit string one cell may take (counts and money amounts in
+#: these tables stay far below 10¹²); bounds the search on long runs.
+MAX_DIGITS = 12
+#: Stop enumerating a row after this many candidates (the row is then ambiguous).
+MAX_ROW_CANDIDATES = 5000
+#: Stop enumerating a row after trying this many cell cuts (the row is then ambiguous).
+MAX_ROW_STEPS = 20_000
+#: At most this many candidate cuts are listed in an ``ambiguous`` finding.
+MAX_LISTED = 20
+#: Stop the joint search after this many complete assignments.
+MAX_SOLUTIONS = 256
+#: Stop the joint search after visiting this many partial assignments.
+MAX_STEPS = 200_000
+
+_RUN = re.compile(r"^[\s\d.,，+\-−—–/／\\元万]*\d[\s\d.,，+\-−—–/／\\元万]*$")
+_PIECE = re.compile(r"(?P<sign>[+\-−])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
+
+
+def is_run(text: str) -> bool:
+    """True if ``text`` holds nothing but value characters (digits, spaces,
+    signs, decimal points, dashes, 元/万元) and at least one digit."""
+    return bool(_RUN.match(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """One identity instance: ``Σ coef·cell = 0`` over canonical keys, e.g.
+    T3-B of row 一: ``natural_person + … + other_org − total = 0``."""
+
+    rule: str
+    keys: tuple[str, ...]
+    coefs: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A stretch of a run between hard boundaries: an optional sign, integer
+    digits, an optional fraction and unit; or a run of dash characters
+    (``dash``; one dash cell or several)."""
+
+    sign: str
+    digits: str
+    frac: str | None = None
+    unit: str | None = None
+    dash: str | None = None
+
+
+def pieces(run: str) -> list[Piece] | None:
+    """The pieces of ``run``, or ``None`` if it holds something that is no
+    value (a comma inside a run, a fraction in the middle of digits…)."""
+    out: list[Piece] = []
+    for chunk in run.replace("，", ",").split():
+        pos = 0
+        while pos < len(chunk):
+            if chunk[pos] in "—–/／\\" or (chunk[pos] in "-−" and (pos + 1 == len(chunk) or not chunk[pos + 1].isdigit())):
+                end = pos + 1
+                while end < len(chunk) and chunk[end] in "—–-−/／\\":
+                    end += 1
+                if chunk[pos:end] not in DASHES and chunk[pos:end].replace("−", "-") not in DASHES:
+                    return None
+                out.append(Piece("", "", dash=chunk[pos:end]))
+                pos = end
+                continue
+            m = _PIECE.match(chunk, pos)
+            if not m or m.end() == pos:
+                return None
+            sign = (m["sign"] or "").replace("−", "-")
+            out.append(Piece(sign, m["int"], m["frac"], m["unit"]))
+            pos = m.end()
+    return out
+
+
+@dataclass(slots=True)
+class Column:
+    """What a cell may hold: its canonical key and value kind."""
+
+    key: str
+    kind: str
+
+
+@dataclass(slots=True)
+class RowRun:
+    """A row waiting to be split: its columns in order and its run text."""
+
+    columns: list[Column]
+    run: str
+    where: str | None = None
+    candidates: list[tuple] = field(default_factory=list)  # tuples of (value, raw) per column
+    truncated: bool = False
+
+
+def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
+    if len(digits) > 1 and digits[0] == "0":
+        return None
+    if frac is not None and kind != MONEY:
+        return None
+    if sign and kind != SIGNED:
+        return None
+    value = float(f"{digits}.{frac}") if frac else int(digits)
+    return -value if sign == "-" else value
+
+
+def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES) -> None:
+    """Fill ``row.candidates`` with every cut of ``row.run`` into
+    ``len(row.columns)`` cells that satisfies ``equations`` (which must only
+    involve this row's keys).  Each candidate is a tuple of ``(value, raw)``
+    per column; a dash cell is ``(None, "/")``.  Sets ``row.truncated`` when
+    more than ``limit`` exist (the row is then ambiguous)."""
+    ps = pieces(row.run)
+    row.candidates, row.truncated = [], False
+    if ps is None:
+        return
+    n = len(row.columns)
+    index = {c.key: i for i, c in enumerate(row.columns)}
+    # the equation each column closes (the last of its cells in column order)
+    closing: dict[int, list[tuple[Equation, int]]] = {}
+    for eq in equations:
+        idx = [index[k] for k in eq.keys]
+        last = max(idx)
+        closing.setdefault(last, []).append((eq, idx.index(last)))
+    digits_left = [0] * (len(ps) + 1)
+    for i in range(len(ps) - 1, -1, -1):
+        digits_left[i] = digits_left[i + 1] + (len(ps[i].dash) if ps[i].dash is not None else len(ps[i].digits))
+    values: list = [None] * n
+    raws: list = [None] * n
+    out = row.candidates
+    # a part can have no more digits than the total it adds up to
+    total_of = {index[k]: max(index[x] for x in eq.keys) for eq, _ in (p for ps_ in closing.values() for p in ps_)
+                for k, c in zip(eq.keys, eq.coefs) if c > 0}
+    steps = 0
+
+    def required(col: int):
+        """The value an identity closed by ``col`` forces, or ``None`` if free."""
+        need = None
+        for eq, pos in closing.get(col, ()):
+            coef = eq.coefs[pos]
+            rest = 0
+            for k, c in zip(eq.keys, eq.coefs):
+                i = index[k]
+                if i != col:
+                    rest += c * (values[i] or 0)
+            if rest % coef:
+                return False
+            v = -rest // coef
+            if need is not None and need != v:
+                return False
+            need = v
+        return need
+
+    def place(col: int, p: int, off: int) -> Iterator[None]:
+        nonlocal steps
+        steps += 1
+        if len(out) > limit or steps > MAX_ROW_STEPS:
+            return
+        if col == n:
+            if p == len(ps):
+                out.append(tuple(zip(values, raws)))
+            return
+        if p == len(ps):
+            return
+        cells_left = n - col
+        pieces_left = len(ps) - p
+        if cells_left < pieces_left or cells_left > digits_left[p] - off \
+                or digits_left[p] - off > cells_left * MAX_DIGITS:
+            return
+        piece = ps[p]
+        if piece.dash is not None:
+            # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
+            rest = piece.dash[off:]
+            if required(col) not in (None, 0):
+                return
+            for length in range(1, len(rest) + 1):
+                token = rest[:length]
+                if token not in DASHES and token.replace("−", "-") not in DASHES:
+                    continue
+                values[col], raws[col] = None, token
+                if length == len(rest):
+                    yield from place(col + 1, p + 1, 0)
+                else:
+                    yield from place(col + 1, p, off + length)
+            return
+        rest = piece.digits[off:]
+        need = required(col)
+        if need is False:
+            return
+        sign = piece.sign if off == 0 else ""
+        lengths = range(1, min(MAX_DIGITS, len(rest)) + 1)
+        if need is not None:
+            spelled = str(abs(need)) if not isinstance(need, float) else None
+            if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-"):
+                return
+            lengths = [len(spelled)] if rest.startswith(spelled) else []
+        if need is None and col in total_of:
+            # the total comes later and has at least as many digits as this part,
+            # after one digit at least for each cell in between: 2·x ≤ digits left − between
+            between = total_of[col] - col - 1
+            lengths = [x for x in lengths if 2 * x <= digits_left[p] - off - between]
+        for length in lengths:
+            whole = length == len(rest)
+            frac = piece.frac if whole else None
+            v = _cell_value(sign, rest[:length], frac, row.columns[col].kind)
+            if v is None or (need is not None and v != need):
+                continue
+            values[col] = v
+            raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
+            if whole:
+                yield from place(col + 1, p + 1, 0)
+            else:
+                yield from place(col + 1, p, off + length)
+
+    for _ in place(0, 0, 0):
+        pass
+    if len(out) > limit or steps > MAX_ROW_STEPS:
+        row.truncated = True
+        del out[limit:]
+
+
+def solve(rows: list[RowRun], equations: list[Equation], fixed: dict[str, int | float | None]
+          ) -> tuple[list[dict[str, tuple]], bool]:
+    """Every joint choice of one candidate per row under which ``equations``
+    hold, given the values of ``fixed`` cells (null counts 0, spec §7.2).
+
+    :returns: ``(solutions, complete)``: each solution maps a key to its
+        ``(value, raw)``; ``complete`` is False when the search stopped at
+        :data:`MAX_SOLUTIONS` or :data:`MAX_STEPS` (then the solutions are a
+        subset and the caller must treat disagreement as possible).
+    """
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i].candidates))
+    owner = {c.key: i for i, r in enumerate(rows) for c in r.columns}
+    # check each equation as soon as the last of its rows is placed
+    due: dict[int, list[Equation]] = {}
+    rank = {i: k for k, i in enumerate(order)}
+    for eq in equations:
+        rows_in = [owner[k] for k in eq.keys if k in owner]
+        if not rows_in:
+            continue
+        due.setdefault(max(rows_in, key=rank.__getitem__), []).append(eq)
+    assigned: dict[str, tuple] = {}
+    solutions: list[dict[str, tuple]] = []
+    steps = 0
+
+    def value(key: str) -> float:
+        if key in assigned:
+            return assigned[key][0] or 0
+        return fixed.get(key) or 0
+
+    def search(k: int) -> bool:
+        nonlocal steps
+        if k == len(order):
+            solutions.append(dict(assigned))
+            return len(solutions) < MAX_SOLUTIONS
+        i = order[k]
+        row = rows[i]
+        for cand in row.candidates:
+            steps += 1
+            if steps > MAX_STEPS:
+                return False
+            for col, vr in zip(row.columns, cand):
+                assigned[col.key] = vr
+            if all(abs(sum(c * value(key) for key, c in zip(eq.keys, eq.coefs))) < 1e-6 for eq in due.get(i, ())):
+                if not search(k + 1):
+                    return False
+        for col in row.columns:
+            assigned.pop(col.key, None)
+        return True
+
+    complete = search(0)
+    return solutions, complete
+
+
+def equations(tt) -> list[Equation]:
+    """The equality identities of table template ``tt`` (the ``=`` rules of
+    its ``[[identities]]`` data: T3-A, T3-B, T3-C, T4-A; template-spec §6) as
+    equations ``Σ left − Σ right = 0`` over canonical keys.  Plausibility
+    rules (``<=``/``>=``) never decide a cut."""
+    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right))
+            for i in identities(tt.version, tt.name) if i.op == "="]
+
+
+@dataclass(slots=True)
+class Recovered:
+    """The outcome for one cell of a split row: its ``value`` (``None`` when
+    ambiguous or a dash), the ``raw`` text it came from, its ``flag``
+    (``split_recovered``, ``dash``, ``ambiguous``) and how it was decided
+    (``digits``: by the digit count alone; ``row``: by the row's identities;
+    ``table``: by identities across rows; ``None`` for an ambiguous cell)."""
+
+    value: int | float | None
+    raw: str
+    flag: str
+    how: str | None
+
+
+def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
+    """Split ``rows`` (value runs of table template ``tt``) into cells.
+
+    :param fixed: the table's cells that were read normally and are known:
+        a number, or ``None`` for a printed dash or 无 (counts 0, spec §7.2).
+        An identity that involves any other cell (blank, unreadable, missing)
+        is not used: an unknown value must never steer a cut.
+    :returns: ``(cells, ambiguities)``: the outcome per canonical key of every
+        column of ``rows``, and for each row with an ambiguous cell a tuple
+        ``(row, ambiguous keys, candidate value tuples)`` for the finding.
+        A row with no possible cut at all is absent from ``cells``; the caller
+        reports it as unreadable.
+    """
+    eqs = equations(tt)
+    keys_of = [{c.key for c in r.columns} for r in rows]
+    local = [[e for e in eqs if set(e.keys) <= ks] for ks in keys_of]
+    for r, loc in zip(rows, local):
+        row_candidates(r, loc)
+    pending_keys = set().union(*keys_of) if rows else set()
+    splittable = set().union(*(ks for ks, r in zip(keys_of, rows) if r.candidates)) if rows else set()
+    cross = [e for e in eqs if not any(set(e.keys) <= ks for ks in keys_of) and set(e.keys) & pending_keys
+             and all(k in fixed or k in splittable for k in e.keys)]
+    # connected components of rows through the cross-row equations
+    parent = list(range(len(rows)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner = {k: i for i, ks in enumerate(keys_of) for k in ks}
+    for e in cross:
+        idx = sorted({owner[k] for k in e.keys if k in owner})
+        for a in idx[1:]:
+            parent[find(a)] = find(idx[0])
+    comps: dict[int, list[int]] = {}
+    for i in range(len(rows)):
+        if rows[i].candidates:
+            comps.setdefault(find(i), []).append(i)
+
+    cells: dict[str, Recovered] = {}
+    ambiguous: list[tuple] = []
+    for members in comps.values():
+        group = [rows[i] for i in members]
+        group_keys = set().union(*(keys_of[i] for i in members))
+        group_eqs = [e for e in cross if set(e.keys) & group_keys]
+        sols, complete = solve(group, group_eqs, fixed) if group_eqs else ([], True)
+        by_table = bool(group_eqs) and bool(sols)
+        for i in members:
+            row = rows[i]
+            keys = [c.key for c in row.columns]
+            if by_table:
+                options = {tuple(s[k] for k in keys) for s in sols}
+            else:
+                options = set(row.candidates)
+            free = RowRun(row.columns, row.run)
+            row_candidates(free, [])
+            amb = []
+            for j, key in enumerate(keys):
+                vals = {o[j][0] for o in options}
+                if len(vals) == 1 and complete and not row.truncated:
+                    raws = {o[j][1] for o in options}
+                    value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
+                    if len({c[j][0] for c in free.candidates}) == 1 and not free.truncated:
+                        how = "digits"
+                    elif len({c[j][0] for c in row.candidates}) == 1:
+                        how = "row"
+                    else:
+                        how = "table"
+                    cells[key] = Recovered(value, raw, "dash" if value is None else "split_recovered", how)
+                else:
+                    cells[key] = Recovered(None, row.run, "ambiguous", None)
+                    amb.append(key)
+            if amb:
+                ambiguous.append((row, amb, sorted({tuple(v for v, _ in o) for o in options}, key=str)[:MAX_LISTED]))
+    return cells, ambiguous
