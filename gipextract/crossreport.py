@@ -13,9 +13,11 @@ keeps a few dozen numbers per report in memory, not the reports.
 
 Reports are paired when both know their agency and year, the agencies are
 equal as printed (after trimming whitespace) and the years are consecutive.
-If several reports of the same organ exist for the earlier year and they
-disagree on the cells a check needs, that check is not made and an ``info``
-finding ``cross_report_ambiguous`` says so.
+Several reports of the same organ for the earlier year (copies of one report
+in different formats) are used together when they agree on the cells a check
+needs (a cell one could not read is taken from another); when two give
+different numbers, that check is not made and an ``info`` finding
+``cross_report_ambiguous`` says so.
 """
 
 from __future__ import annotations
@@ -158,6 +160,27 @@ def _t2y1(prev: ReportFacts, cur: ReportFacts) -> list[Finding]:
     return out
 
 
+def _agreed(candidates: list[ReportFacts], keys: tuple[str, ...]) -> ReportFacts | None:
+    """The earlier year's facts for ``keys`` when the candidate reports agree
+    (copies of one report: a cell one of them could not read is taken from the
+    others), or ``None`` when two give different numbers for a cell."""
+    if len(candidates) == 1:
+        return candidates[0]
+    merged: dict[str, tuple] = {}
+    for k in keys:
+        known = {}
+        for e in candidates:
+            cell = e.cells.get(k)
+            if _checkable(cell, k.endswith(".total")) is not None:
+                known.setdefault(_checkable(cell, k.endswith(".total")), cell)
+        if len(known) > 1:
+            return None
+        if known:
+            merged[k] = next(iter(known.values()))
+    first = candidates[0]
+    return ReportFacts(", ".join(e.source for e in candidates), first.agency, first.year, merged)
+
+
 #: (rule, the earlier report's keys it reads, the check).
 _CHECKS = (
     ("T3-Y", tuple(f"t3.carried_forward_next.{c}" for c in T3_COLUMNS), _t3y),
@@ -196,13 +219,14 @@ def iter_cross_report_findings(facts: Iterable[ReportFacts]) -> Iterator[tuple[s
             candidates = [e for e in earlier if any(k in e.cells for k in keys)]
             if not candidates:
                 continue
-            if len({tuple(e.cells.get(k) for k in keys) for e in candidates}) > 1:
+            earlier_facts = _agreed(candidates, keys)
+            if earlier_facts is None:
                 found.append(Finding(
                     rule="cross_report_ambiguous", severity="info", table=None, cells=[],
                     message=(f"{rule} not checked: {len(candidates)} reports of {f.agency.strip()} for {f.year - 1} "
                              f"disagree ({', '.join(e.source for e in candidates)})")))
                 continue
-            found.extend(check(candidates[0], f))
+            found.extend(check(earlier_facts, f))
         if found:
             yield f.source, found
 

@@ -204,7 +204,7 @@ def test_cross_report_warnings_on_the_later_report(archive, tmp_path):
                    "t3.carried_over_prev.commercial_enterprise": ("0", "2"),
                    "t3.carried_over_prev.other_org": ("1", "4"), "t3.carried_over_prev.total": ("3", "14")}
     # 规范性文件: 58 (2023) + 24 issued − 6 repealed = 76 ≠ 116; 规章: 4 + 0 − 0 = 4 ≠ 8
-    t2y1 = {f["cells"].split(";")[0]: (f["expected"], f["actual"]) for f in cross if f["rule"] == "T2-Y1"}
+    t2y1 = {f["cells"].split()[0]: (f["expected"], f["actual"]) for f in cross if f["rule"] == "T2-Y1"}
     assert t2y1 == {"t2.art20_1.normative_documents.in_force": ("76", "116"),
                     "t2.art20_1.regulations.in_force": ("4", "8")}
     manifest = {r["path"]: r for r in read_csv(out / "manifest.csv")}

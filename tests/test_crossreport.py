@@ -67,6 +67,15 @@ def test_disagreeing_earlier_reports_are_not_guessed_between():
     assert cross_report_findings([a1, same, b]) == {}
 
 
+def test_copies_of_the_earlier_report_fill_each_others_unreadable_cells():
+    a1 = facts("a.txt", "某局", 2023, forward=[1, 0, 0, 0, 0, (None, "unreadable"), 2])
+    a2 = facts("a.html", "某局", 2023, forward=[1, 0, 0, 0, 0, 1, (None, "unreadable")])
+    b = facts("b", "某局", 2024, over=[1, 0, 0, 0, 0, 0, 2])
+    (f,) = cross_report_findings([a1, a2, b])["b"]
+    assert (f.rule, f.cells, f.expected, f.actual) == ("T3-Y", ["t3.carried_over_prev.other_org"], 1, 0)
+    assert "a.txt, a.html" in f.message
+
+
 def test_check_reports_on_whole_reports():
     import gipextract
     s = synth()

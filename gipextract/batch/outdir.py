@@ -46,13 +46,15 @@ from ..errors import OutputError
 from ..export.csv import TidyCsvFormatter
 from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
-from ..report import TIDY_COLUMNS, Finding
+from ..export.findings import FINDINGS_COLUMNS, findings_csv
+from ..document import Source
+from ..report import TIDY_COLUMNS, Finding, Report
 from .inputs import InputFile, report_path
-from .worker import FileResult, finding_row
+from .worker import FileResult
 
 MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "error", "template", "year", "agency", "n_cells",
                     "n_null", "n_errors", "report")
-FINDING_COLUMNS = ("source", "rule", "severity", "table", "cells", "expected", "actual", "message")
+FINDING_COLUMNS = FINDINGS_COLUMNS  # as `gipextract extract -o DIR` writes findings.csv
 TMP_PREFIX = ".gipextract-"
 #: Files of a committed output directory, in the order they are renamed into place.
 OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", "datapackage.json", "manifest.csv")
@@ -207,8 +209,8 @@ class OutputDir:
             if result.n_cells:
                 self._cells.write_text(result.cells_csv)
                 self._parquet.write_batch(result.cells_arrow)
-            if result.findings:
-                self._findings.write_rows((entry.path,) + f for f in result.findings)
+            if result.findings_csv:
+                self._findings.write_text(result.findings_csv)
         except OSError as e:
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
         row = (entry.path, _text(result.sha256), _text(result.format), result.status, _text(result.error),
@@ -280,7 +282,7 @@ class OutputDir:
         """
         try:
             for source, found in cross:
-                self._findings.write_rows([(source,) + finding_row(f) for f in found])
+                self._findings.write_text(_cross_findings_csv(source, found))
             infos = {"cells": self._cells.close(), "findings": self._findings.close()}
             self._parquet.close()
             _fsync_file(self._parquet_tmp)
@@ -305,6 +307,16 @@ class OutputDir:
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
         self._manifest = self._cells = self._findings = self._parquet = None
         return infos
+
+
+def _cross_findings_csv(source: str, found: list[Finding]) -> str:
+    """findings.csv rows (no header) of cross-report findings on ``source``:
+    the rows :func:`~gipextract.export.findings.findings_csv` writes, labels
+    from the V2021 format (T2-Y1 exists only there; the 表三 rows T3-Y reads
+    are labelled alike in both)."""
+    shell = Report(source=Source(path=source, format="", sha256=""), table_versions={"t2": "V2021", "t3": "V2021"},
+                   findings=list(found))
+    return findings_csv(shell).split("\n", 1)[1]
 
 
 def _umask() -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..crossreport import needed_cells
 from ..errors import GipextractError, ReadError
 from ..export.csv import TidyCsvFormatter
+from ..export.findings import findings_csv
 from ..export.json import report_to_dict
 from ..export.parquet import cells_batch
 from ..pipeline import load, read_report
@@ -76,8 +77,8 @@ class FileResult:
     :ivar cells_csv: the report's rows of cells.csv (CSV text, no header).
     :ivar cells_arrow: the same rows as an Arrow record batch
         (:func:`gipextract.export.parquet.cells_batch`), or ``None``.
-    :ivar findings: one tuple per finding of
-        :data:`~gipextract.batch.outdir.FINDING_COLUMNS` without ``source``.
+    :ivar findings_csv: the report's rows of findings.csv (CSV text, no
+        header), as :func:`gipextract.export.findings.findings_csv` writes them.
     :ivar report_json: the report's JSON document (compact), or ``None``.
     :ivar facts: the cells the cross-report checks need
         (:func:`gipextract.crossreport.needed_cells`).
@@ -96,7 +97,7 @@ class FileResult:
     n_errors: int = 0
     cells_csv: str = ""
     cells_arrow: object = None
-    findings: list[tuple] = field(default_factory=list)
+    findings_csv: str = ""
     report_json: str | None = None
     facts: dict = field(default_factory=dict)
 
@@ -129,26 +130,6 @@ def _deadline(seconds: float | None, name: str):
         signal.signal(signal.SIGALRM, previous)
 
 
-def finding_row(f) -> tuple:
-    """A :class:`~gipextract.report.Finding` as a findings.csv row without the
-    source: ``(rule, severity, table, cells, expected, actual, message)``;
-    ``cells`` joined with ``;``, ``expected``/``actual`` as text (numbers as
-    printed, other values as JSON, ``None`` as empty)."""
-    return (f.rule, f.severity, f.table, ";".join(f.cells), _text(f.expected), _text(f.actual), f.message)
-
-
-def _text(v) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return json.dumps(v)
-    if isinstance(v, (int, float)):
-        return str(int(v)) if float(v).is_integer() else repr(float(v))
-    if isinstance(v, str):
-        return v
-    return json.dumps(v, ensure_ascii=False, default=str)
-
-
 def convert_one(task: Task) -> FileResult:
     """Read ``task.path`` and return its :class:`FileResult`; never raises for
     a bad input (only for ``KeyboardInterrupt``/``SystemExit``)."""
@@ -168,7 +149,7 @@ def convert_one(task: Task) -> FileResult:
                 path=task.name, sha256=sha, format=fmt, status=status, template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
                 n_errors=n_errors, cells_csv=_CSV.text(rows, *meta), cells_arrow=cells_batch(rows, *meta),
-                findings=[finding_row(f) for f in report.findings],
+                findings_csv=findings_csv(report).split("\n", 1)[1],
                 report_json=json.dumps(report_to_dict(report), ensure_ascii=False),
                 facts=needed_cells(report.cells))
     except Exception as e:  # noqa: BLE001 — any failure of one file is that file's failed row

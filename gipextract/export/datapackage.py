@@ -58,9 +58,10 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
         ("rule", _S, "Rule id: an identity of template-spec §6 (T3-A, T3-Y, T2-Y1, …) or a reading problem."),
         ("severity", _S, "error, warning or info."),
         ("table", _S, "t2, t3, t4, or empty for the whole report."),
-        ("cells", _S, "Canonical keys of the cells involved, separated by ';'."),
-        ("expected", _S, "What the rule expects (a number as printed, or JSON)."),
-        ("actual", _S, "What was found (a number as printed, or JSON)."),
+        ("cells", _S, "Canonical keys of the cells involved, separated by spaces."),
+        ("labels", _S, "The same cells as 'row label/column label', separated by '; '."),
+        ("expected", _S, "What the rule expects (a number, or text), if it has one."),
+        ("actual", _S, "What was found (a number, or text), if it has one."),
         ("message", _S, "One sentence naming the cells by their official labels."),
     ],
 }
