@@ -84,9 +84,9 @@ class _CsvStream:
         self._csv.writerows(rows)
         self.write_text(self._buf.getvalue())
 
-    def write_text(self, text: str) -> None:
-        """Append CSV text that is already formatted."""
-        data = text.encode("utf-8")
+    def write_text(self, text: str | bytes) -> None:
+        """Append CSV text (or its UTF-8 bytes) that is already formatted."""
+        data = text.encode("utf-8") if isinstance(text, str) else text
         if data:
             self._hash.update(data)
             self.size += len(data)
@@ -100,15 +100,14 @@ class _CsvStream:
         return FileInfo(self.final.name, self.size, self._hash.hexdigest())
 
 
-def _write_report(path: str, text: str) -> None:
+def _write_report(path: str, data: bytes) -> None:
     """Write one report.json atomically (temporary name in its own directory,
     then rename; not fsynced: see the module docstring)."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".report.json.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.write("\n")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
     os.replace(tmp, path)
 
 
@@ -208,7 +207,8 @@ class OutputDir:
                 _write_report(os.path.join(self.root, report), result.report_json)
             if result.n_cells:
                 self._cells.write_text(result.cells_csv)
-                self._parquet.write_batch(result.cells_arrow)
+                from ..export.parquet import batch_from_bytes
+                self._parquet.write_batch(batch_from_bytes(result.cells_arrow))
             if result.findings_csv:
                 self._findings.write_text(result.findings_csv)
         except OSError as e:

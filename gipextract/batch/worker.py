@@ -26,7 +26,7 @@ from ..errors import GipextractError, ReadError
 from ..export.csv import TidyCsvFormatter
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
-from ..export.parquet import cells_batch
+from ..export.parquet import batch_to_bytes, cells_batch
 from ..pipeline import load, read_report
 from ..readers import detect_format
 
@@ -74,12 +74,14 @@ class FileResult:
     :ivar template, year, agency: the report's, or ``None``.
     :ivar n_cells: numeric cells found; ``n_null``: of those, without a value;
         ``n_errors``: findings of severity ``error``.
-    :ivar cells_csv: the report's rows of cells.csv (CSV text, no header).
+    :ivar cells_csv: the report's rows of cells.csv (UTF-8 CSV, no header).
     :ivar cells_arrow: the same rows as an Arrow record batch
-        (:func:`gipextract.export.parquet.cells_batch`), or ``None``.
-    :ivar findings_csv: the report's rows of findings.csv (CSV text, no
+        (:func:`gipextract.export.parquet.cells_batch`) in IPC bytes
+        (:func:`~gipextract.export.parquet.batch_to_bytes`), or ``None``.
+    :ivar findings_csv: the report's rows of findings.csv (UTF-8 CSV, no
         header), as :func:`gipextract.export.findings.findings_csv` writes them.
-    :ivar report_json: the report's JSON document (compact), or ``None``.
+    :ivar report_json: the report's JSON document (compact, UTF-8, ending in
+        a newline), or ``None``.
     :ivar facts: the cells the cross-report checks need
         (:func:`gipextract.crossreport.needed_cells`).
     """
@@ -95,10 +97,10 @@ class FileResult:
     n_cells: int = 0
     n_null: int = 0
     n_errors: int = 0
-    cells_csv: str = ""
-    cells_arrow: object = None
-    findings_csv: str = ""
-    report_json: str | None = None
+    cells_csv: bytes = b""
+    cells_arrow: bytes | None = None
+    findings_csv: bytes = b""
+    report_json: bytes | None = None
     facts: dict = field(default_factory=dict)
 
 
@@ -148,9 +150,10 @@ def convert_one(task: Task) -> FileResult:
             return FileResult(
                 path=task.name, sha256=sha, format=fmt, status=status, template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
-                n_errors=n_errors, cells_csv=_CSV.text(rows, *meta), cells_arrow=cells_batch(rows, *meta),
-                findings_csv=findings_csv(report).split("\n", 1)[1],
-                report_json=json.dumps(report_to_dict(report), ensure_ascii=False),
+                n_errors=n_errors, cells_csv=_CSV.text(rows, *meta).encode("utf-8"),
+                cells_arrow=batch_to_bytes(cells_batch(rows, *meta)),
+                findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
+                report_json=(json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8"),
                 facts=needed_cells(report.cells))
     except Exception as e:  # noqa: BLE001 — any failure of one file is that file's failed row
         return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=one_line(e))
