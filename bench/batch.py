@@ -19,9 +19,9 @@ cross-year checks have pairs) — a share of them rendered as HTML — then runs
   the kernel's per-process maximum (``getrusage``: the largest single process).
 
 Targets (issue 6, 2 cores): ≥ 300 text reports/s, peak RSS < 300 MB at
-N = 10,000, flat in N.  If no HTML reader is registered yet, HTML inputs come
-out ``failed`` in microseconds, so the rate is then measured on text only
-(``--html-share 0``, the default) and the script says so.
+N = 10,000, flat in N.  ``--html-share 0`` (the default) measures text only;
+if no HTML reader is registered, HTML inputs come out ``failed`` in
+microseconds and the script says so.
 """
 
 from __future__ import annotations
