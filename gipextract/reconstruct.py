@@ -205,14 +205,13 @@ def align(tt: TableTemplate, segs: list[Segment]) -> dict[int, int]:
 def detect_version(name: str, segs: list[Segment]) -> str | None:
     """The version whose markers ``segs`` carry (spec §8 rules 1–2), or ``None``
     when there are none or both versions score the same."""
-    keys = [label_key(t) for s in segs for t in (*s.labels, "".join(s.labels))]
+    # every label key once, and each row's labels joined, in one searchable string
+    blob = "\x00".join(label_key(t) for s in segs for t in (*s.labels, "".join(s.labels)))
+    leaves = {label_core(s.labels[-1]) for s in segs if s.labels and s.filled}
     votes = {}
     for v in VERSIONS:
         tt = get_template(v).tables[name]
-        n = sum(any(label_key(m) in k for k in keys) for m in tt.markers)
-        n += sum(any(s.labels and s.filled and label_core(s.labels[-1]) == label_core(m) for s in segs)
-                 for m in tt.leaf_markers)
-        votes[v] = n
+        votes[v] = sum(label_key(m) in blob for m in tt.markers) + sum(label_core(m) in leaves for m in tt.leaf_markers)
     top = max(votes.values())
     winners = [v for v, n in votes.items() if n == top]
     return winners[0] if top and len(winners) == 1 else None
