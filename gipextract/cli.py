@@ -110,7 +110,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @handle_errors
 def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet: bool, strict: bool,
             input_format: str | None) -> None:
-    """Extract the tables of one REPORT (text, HTML, DOCX or PDF; '-' for stdin).
+    """Extract the tables of one REPORT (text, Markdown, HTML, DOCX or PDF; '-' for stdin).
 
     Prints the report as JSON on stdout, or writes files with -o.
     """
@@ -154,13 +154,15 @@ def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool)
         write_files({out / ("cells.jsonl" if fmt == "jsonl" else "report.xlsx"):
                      cells_jsonl(rep) if fmt == "jsonl" else _xlsx(rep)})
         return
-    csvs = {out / f"{t}.csv": wide_csv(rep, t) for t in TABLES}
-    csvs[out / "cells.csv"] = tidy_csv(rep)
-    csvs[out / "findings.csv"] = findings_csv(rep)
+    files: dict[Path, bytes] = {}
     if fmt in (None, "csv"):
-        write_files(csvs, encoding=csv_encoding)
+        csvs = {out / f"{t}.csv": wide_csv(rep, t) for t in TABLES}
+        csvs[out / "cells.csv"] = tidy_csv(rep)
+        csvs[out / "findings.csv"] = findings_csv(rep)
+        files.update((path, text.encode(csv_encoding)) for path, text in csvs.items())
     if fmt in (None, "json"):
-        write_files({out / "report.json": to_json(rep)})
+        files[out / "report.json"] = to_json(rep).encode("utf-8")
+    write_files(files)  # all or none
 
 
 @main.command(context_settings=CONTEXT)

@@ -62,8 +62,9 @@ def load(src: PathOrBytes, name: str | None = None) -> tuple[bytes, str]:
 def read_document_from(src: PathOrBytes, format: str | None = None, name: str | None = None) -> Document:
     """Read ``src`` into a format-neutral :class:`Document` (the reader stage only).
 
-    :param format: ``"text"``, ``"html"``, ``"docx"``, ``"pdf"``; detected from
-        the content when ``None``.
+    :param format: a name of :data:`gipextract.readers.READERS` (``"text"``,
+        ``"markdown"``, ``"html"``, ``"docx"``, ``"pdf"``); detected from the
+        content when ``None``.
     :raises ReadError: see :func:`load` and the readers.
     """
     data, path = load(src, name)
@@ -81,8 +82,8 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     """Read one annual report and return its :class:`Report`.
 
     :param src: a path, ``bytes``, or a binary file object.
-    :param format: force a reader (``"text"``, ``"html"``, ``"docx"``,
-        ``"pdf"``); by default it is detected from the content.
+    :param format: force a reader (``"text"``, ``"markdown"``, ``"html"``,
+        ``"docx"``, ``"pdf"``); by default it is detected from the content.
     :param name: the name to record as the source path (for bytes input).
     :returns: the report, validated (its ``findings`` hold the reading
         problems and the identity findings of :mod:`gipextract.validate`); a
