@@ -26,11 +26,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .report import Finding, Report
+from .templates import get_template
 
-T3_COLUMNS = ("natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
-              "legal_service_org", "other_org", "total")
-T3_COLUMN_LABELS = dict(zip(T3_COLUMNS, ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")))
-T2_ROWS = {"regulations": "规章", "normative_documents": "行政规范性文件"}
+_T3 = get_template("V2021").tables["t3"]  # 表三's columns are the same in both versions
+_T2 = get_template("V2021").tables["t2"]  # T2-Y1 is a V2021 rule (spec §6.3)
+T3_COLUMNS = tuple(c.key for c in _T3.columns)
+T3_COLUMN_LABELS = {c.key: c.label for c in _T3.columns}
+#: 表二 （一） rows of V2021: row key (without the block) → official label.
+T2_ROWS = {r.key.split(".", 1)[1]: r.label for r in _T2.rows if r.group == "art20_1"}
 
 #: Canonical keys of the cells the checks read (V2019 and V2021 表三; V2021 表二).
 NEEDED_KEYS: frozenset[str] = frozenset(
