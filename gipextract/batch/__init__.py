@@ -17,9 +17,10 @@ stops the batch; Ctrl-C stops the batch after the input being written and
 commits what was done (the manifest lists exactly those inputs); ``resume``
 copies the rows of unchanged inputs from the previous run and converts the rest.
 
-The names below are loaded on first use, so that worker processes, which
-import only :mod:`~gipextract.batch.worker`, never load the output side
-(pyarrow).
+The names below are loaded on first use, so that worker processes import
+only :mod:`~gipextract.batch.worker` (which formats each report's CSV rows and
+Arrow record batch, so that the writing process only appends them) and never
+the output side (the Parquet writer, tqdm, pandas).
 """
 
 from __future__ import annotations
