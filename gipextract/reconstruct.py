@@ -27,7 +27,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .chain import heaviest_chain
 from .document import Cell, TableBlock
@@ -58,6 +58,7 @@ class Segment:
     values: list[Cell]
     where: str | None
     prefix: str = ""
+    blank_rows: list[int] = field(default_factory=list)  # widths of wholly empty rows after it
 
     @property
     def filled(self) -> bool:
@@ -109,6 +110,8 @@ def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
                     segs[-1].values.extend(values)
                 else:
                     segs.append(Segment([], list(values), values[0].where))
+            elif segs and len(row) > 1:  # a printed row with every cell empty (表四 left unfilled)
+                segs[-1].blank_rows.append(len(row))
     return segs
 
 
@@ -296,6 +299,21 @@ def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
     return None
 
 
+def _blank_joined_row(tt: TableTemplate, segs: list[Segment], units: dict[str, str | None],
+                      cells: dict[str, CellValue], findings: list[Finding], filled_rows: set[str]) -> None:
+    """表四's header printed over a data row whose cells are all empty: the
+    table is there and unfilled, so its cells are null with flag ``blank``
+    (0 in the checks, spec §7.2), not an absent table."""
+    width = sum(len(tt.row(k).columns) for k in tt.joined_row)
+    seg = next((s for s in segs if width in s.blank_rows), None)
+    if seg is None:
+        return
+    for key in tt.joined_row:
+        row = tt.row(key)
+        _fill_row(tt, row, seg, units, cells, findings, [Cell("", where=seg.where)] * len(row.columns))
+        filled_rows.add(key)
+
+
 def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str | None],
                 cells: dict[str, CellValue], findings: list[Finding]) -> None:
     """Cut the value runs of ``pending`` rows into cells (:mod:`gipextract.split`)."""
@@ -375,6 +393,8 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
             if run is not None:
                 pending.append(run)
             filled_rows.add(row.key)
+    if not filled_rows and tt.joined_row:
+        _blank_joined_row(tt, segs, units, cells, findings, filled_rows)
     if not filled_rows:
         return False
     if pending:

@@ -179,3 +179,19 @@ def test_reader_notes_become_findings_and_explain_absent_tables():
     r = reconstruct(locate(doc))
     assert [f.rule for f in r.findings] == ["reader_note", "table_absent", "table_absent", "table_absent"]
     assert all("OCR is needed" in f.message for f in r.findings)
+
+
+def test_table_four_printed_with_an_empty_data_row_is_blank_not_absent():
+    from gipextract.document import Document, Paragraph, Source
+    from gipextract.locate import locate
+    from gipextract.reconstruct import reconstruct
+    head = [[Cell("行政复议", colspan=5), Cell("行政诉讼", colspan=10)],
+            [Cell(x) for x in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")]
+            + [Cell("未经复议直接起诉", colspan=5), Cell("复议后起诉", colspan=5)],
+            [Cell(x) for x in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计") * 2],
+            [Cell("") for _ in range(15)]]
+    doc = Document([Paragraph("四、政府信息公开行政复议、行政诉讼情况"), TableBlock(head)], Source("x", "html", ""))
+    r = reconstruct(locate(doc))
+    assert "t4" in r.table_versions
+    assert {(c.value, c.flag) for k, c in r.cells.items() if k.startswith("t4.")} == {(None, "blank")}
+    assert not any(f.rule == "table_absent" and f.table == "t4" for f in r.findings)
