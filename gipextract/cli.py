@@ -203,6 +203,25 @@ def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, input_forma
     ctx.exit(code)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("report", type=click.Path(dir_okay=True, allow_dash=True))
+@input_options
+@handle_errors
+def inspect(report: str, input_format: str | None) -> None:
+    """Show what each stage made of REPORT: the reader's document, the located
+    sections and table blocks (each row's cells, spans as ⟨rows×cols⟩), how each
+    template row was matched to a printed row, and the findings.  For finding out
+    why a new layout reads wrong."""
+    from .inspect import inspect_report
+    from .pipeline import read_document_from
+
+    if report == "-":
+        doc = read_document_from(sys.stdin.buffer.read(), input_format, name="<stdin>")
+    else:
+        doc = read_document_from(report, input_format)
+    click.echo(inspect_report(doc), nl=False)
+
+
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from .document import Document, Source
 from .errors import GipextractError, ReadError
-from .locate import locate
+from .locate import Located, locate
 from .readers import detect_format, read_document
 from .reconstruct import reconstruct
 from .report import Report
@@ -92,8 +92,15 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    doc = read_document_from(src, format, name)
+    return validate(reconstruct(locate_document(read_document_from(src, format, name))))
+
+
+def locate_document(doc: Document) -> Located:
+    """The locate stage as the pipeline runs it: :func:`~gipextract.locate.locate`,
+    and for a crawler dump whose cells ran together (no table block, template
+    labels glued to digits) the same on its :func:`~gipextract.unflatten.unflatten`
+    version (issue 7).  ``result.document is not doc`` tells the two apart."""
     located = locate(doc)
     if not any(located.tables.values()) and looks_flattened(doc):
-        located = locate(unflatten(doc))  # a crawler dump: cells run together (issue 7)
-    return validate(reconstruct(located))
+        located = locate(unflatten(doc))
+    return located

@@ -130,3 +130,18 @@ def test_unwritable_output_exits_1(tmp_path):
     blocker.write_text("x")
     r = run("extract", SAMPLE, "-o", str(blocker / "sub"))
     assert r.exit_code == 1 and "cannot write" in r.stderr
+
+
+def test_inspect_shows_each_stage():
+    r = run("inspect", SAMPLE)
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "read: " in out and "format text" in out
+    assert "s4     四、因政府信息公开工作被申请行政复议、提起行政诉讼情况" in out
+    assert "reconstruct t3 as V2021: 25 of 25 rows matched by label" in out
+    assert "商业企业" in out  # the header cells of the located table block
+
+
+def test_inspect_explains_a_crawler_dump():
+    r = run("inspect", str(FIXTURES / "v2021_city_flat.txt"))
+    assert r.exit_code == 0 and "unflatten:" in r.stdout and "ambiguous" in r.stdout

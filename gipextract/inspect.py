@@ -1,0 +1,87 @@
+"""Inspect: what each stage made of one report, as text for a person.
+
+``gipextract inspect REPORT`` prints, stage by stage, the reader's document
+(format, encoding, its blocks), what :mod:`~gipextract.locate` found (title,
+sections, which table block is which table), and how
+:mod:`~gipextract.reconstruct` matched each template row to a printed row
+(label as printed → official label, values as printed).  It is the first thing
+to look at when a new layout reads wrong (style.md: pdfplumber's
+``debug_tablefinder``).  It only formats what the stages return; it decides
+nothing.
+"""
+
+from __future__ import annotations
+
+from .document import Document
+from .locate import Located
+from .pipeline import locate_document
+from .reconstruct import align, reconstruct, segment_rows
+from .report import Report
+from .validate import validate
+
+_WIDTH = 28
+
+
+def _short(text: str, width: int = _WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _document(doc: Document, out: list[str]) -> None:
+    s = doc.source
+    out.append(f"read: {s.path}  format {s.format}" + (f", encoding {s.encoding}" if s.encoding else "")
+               + f", {len(doc.paragraphs)} paragraphs, {len(doc.tables)} table blocks")
+    for note in doc.notes:
+        out.append(f"  note: {note}")
+
+
+def _located(loc: Located, out: list[str]) -> None:
+    out.append(f"locate: agency {loc.agency!r}, year {loc.year}")
+    for line in loc.title[:3]:
+        out.append(f"  title  {_short(line, 60)}")
+    for key, sec in loc.sections.items():
+        out.append(f"  {key}     {sec.heading}  ({sec.where})")
+    for table, blocks in loc.tables.items():
+        if not blocks:
+            out.append(f"  {table}: no table block")
+        for b in blocks:
+            out.append(f"  {table}: table block at {b.where}, {b.n_rows} rows")
+            for row in b.rows:
+                cells = " | ".join(_short(c.text, 14) + (f"⟨{c.rowspan}×{c.colspan}⟩" if c.rowspan > 1 or
+                                                         c.colspan > 1 else "") for c in row)
+                out.append(f"      {cells}")
+
+
+def _matches(loc: Located, report: Report, out: list[str]) -> None:
+    for table, blocks in loc.tables.items():
+        tt = report.template_for(table)
+        if tt is None:
+            continue
+        segs = segment_rows(blocks)
+        matched = align(tt, segs)
+        out.append(f"reconstruct {table} as {tt.version}: {len(matched)} of {len(tt.rows)} rows matched by label")
+        for i, row in enumerate(tt.rows):
+            seg = segs[matched[i]] if i in matched else None
+            printed = "".join(seg.labels) if seg else "—"
+            values = " ".join(c.text or "∅" for c in seg.values) if seg else ""
+            flags = {report.cells[k].flag for k in tt.row_cell_keys(row)} - {None}
+            out.append(f"  {_short(row.label):{_WIDTH}}  ← {_short(printed):{_WIDTH}}  {values}"
+                       + (f"  [{', '.join(sorted(flags))}]" if flags else ""))
+
+
+def inspect_report(doc: Document) -> str:
+    """Run the stages after the reader on ``doc`` and return their
+    stage-by-stage account (module docstring) as lines of text.  A crawler dump
+    is shown after :func:`~gipextract.unflatten.unflatten`, as reconstruct saw it."""
+    out: list[str] = []
+    _document(doc, out)
+    loc = locate_document(doc)
+    report = validate(reconstruct(loc))
+    if loc.document is not doc:
+        out.append("unflatten: the cells of this text were run together; showing the rebuilt document")
+    _located(loc, out)
+    _matches(loc, report, out)
+    out.append(f"report: template {report.template} {dict(report.table_versions)}, {len(report.cells)} cells, "
+               f"{sum(c.value is None for c in report.cells.values())} null, {len(report.findings)} findings")
+    for f in report.findings:
+        out.append(f"  {f.severity:7s} {f.rule:14s} {f.message}")
+    return "\n".join(out) + "\n"
