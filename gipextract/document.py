@@ -153,11 +153,16 @@ class Document:
     :ivar source: provenance of the document.
     :ivar notes: reading problems the reader met that are not fatal (a table in
         a text box it skipped, an image-only page), as short sentences.
+    :ivar incomplete: True when part of the source could not be read at all (a
+        PDF page without a text layer, a damaged or skipped page, content
+        embedded from another file): a row or table not found may be printed
+        there, so it is unknown rather than absent.
     """
 
     blocks: list[Block]
     source: Source
     notes: list[str] = field(default_factory=list)
+    incomplete: bool = False
 
     @property
     def paragraphs(self) -> list[Paragraph]:

@@ -358,7 +358,7 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
                     f"{how.get('table', 0)} by identities across rows."))
 
 
-def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report) -> bool:
+def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report, incomplete: bool = False) -> bool:
     """Fill ``report.cells`` with table ``name`` keyed by ``tt``; add reading
     findings and extra rows.  Returns False (and adds nothing) if no row of
     the template could be matched."""
@@ -407,15 +407,21 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
                                     message=f"{TABLE_NAMES[name]}: row {''.join(s.labels)!r} ({s.where}) is not in "
                                             f"the {tt.version} format; kept as an extra row, not counted."))
     missing = [r for r in tt.rows if r.key not in filled_rows]
+    # Part of the source unread (a PDF page without text): a row not found may be printed there.
+    flag = "unreadable" if incomplete else "row_missing"
     for r in missing:
         for c in r.columns:
             key = f"{name}.{r.key}.{c.key}"
-            cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None, "row_missing")
+            cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None, flag)
     if missing:
+        labels = ", ".join(r.label for r in missing)
         findings.insert(0, Finding(
-            "row_missing", "info", name, [f"{name}.{r.key}.{c.key}" for r in missing for c in r.columns],
-            message=f"{TABLE_NAMES[name]}: the report has no row {', '.join(r.label for r in missing)}; "
-                    f"its cells are null (row_missing)."))
+            "row_missing", "warning" if incomplete else "info", name,
+            [f"{name}.{r.key}.{c.key}" for r in missing for c in r.columns],
+            message=(f"{TABLE_NAMES[name]}: no row {labels} was found, but part of the document could not be "
+                     f"read (see the reader's notes), so their cells are unknown (unreadable), not absent."
+                     if incomplete else
+                     f"{TABLE_NAMES[name]}: the report has no row {labels}; its cells are null (row_missing).")))
     for key in tt.cell_keys():
         report.cells[key] = cells[key]
     report.findings.extend(findings)
@@ -452,7 +458,7 @@ def reconstruct(located: Located) -> Report:
     fallback = kinds.pop() if len(kinds) == 1 else (prior if prior in VERSIONS else "V2021")
     for t in present:
         version = detected.get(t, fallback)
-        if build_table(t, get_template(version).tables[t], segs[t], report):
+        if build_table(t, get_template(version).tables[t], segs[t], report, doc.incomplete):
             report.table_versions[t] = version
     versions = set(report.table_versions.values())
     if len(versions) > 1:
@@ -468,9 +474,12 @@ def reconstruct(located: Located) -> Report:
         if t not in report.table_versions:
             sec = {"t2": "s2", "t3": "s3", "t4": "s4"}[t]
             where = f" (section {located.sections[sec].heading!r} has none)" if sec in located.sections else ""
-            noted = f" The reader noted: {' '.join(doc.notes)}" if doc.notes else ""
+            if doc.incomplete:
+                why = f" Part of the document could not be read: {' '.join(doc.notes)}"
+            else:
+                why = (" Either the report has no such table, or its layout was not recognised "
+                       "(`gipextract inspect` shows what was read).")
             report.findings.append(Finding(
                 "table_absent", "warning", t,
-                message=f"{TABLE_NAMES[t]} was not found in the report{where}; its cells are absent, not zero. "
-                        f"A table printed as an image needs OCR first.{noted}"))
+                message=f"{TABLE_NAMES[t]} was not found in the report{where}; its cells are absent, not zero.{why}"))
     return report

@@ -243,7 +243,7 @@ def unflatten(doc: Document) -> Document:
             blocks.append(p)
             continue
         blocks.extend(_unflatten_run(p.text))
-    return Document(blocks, doc.source, list(doc.notes))
+    return Document(blocks, doc.source, list(doc.notes), doc.incomplete)
 
 
 def _unflatten_run(text: str) -> list:

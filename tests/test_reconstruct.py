@@ -175,10 +175,36 @@ def test_reader_notes_become_findings_and_explain_absent_tables():
     from gipextract.reconstruct import reconstruct
 
     doc = Document([Paragraph("某市2024年政府信息公开工作年度报告")], Source("<test>", "pdf", ""),
-                   notes=["The PDF has no text layer on page 2: OCR is needed."])
+                   notes=["The PDF has no text layer on page 2: OCR is needed."], incomplete=True)
     r = reconstruct(locate(doc))
     assert [f.rule for f in r.findings] == ["reader_note", "table_absent", "table_absent", "table_absent"]
     assert all("OCR is needed" in f.message for f in r.findings)
+    # a note about content that was read (a table in a text box) claims nothing about OCR
+    doc = Document([Paragraph("某市2024年政府信息公开工作年度报告")], Source("<test>", "docx", ""),
+                   notes=["1 table(s) were read from a text box."])
+    assert not any("OCR" in f.message for f in reconstruct(locate(doc)).findings)
+
+
+def test_rows_not_found_in_an_incomplete_document_are_unknown_not_zero():
+    """A PDF page the reader could not use (no text layer, damaged) may hold the
+    rows that are not found: they are unreadable, so no identity is judged on
+    them (no false T3-A/T3-C errors), where a complete report's omitted rows
+    count 0."""
+    text = (T3_HEAD + row("（一）予以公开", [3, 0, 0, 0, 0, 0, 3]) + row("（七）总计", [3, 0, 0, 0, 0, 0, 3])
+            + row("四、结转下年度继续办理", [1, 0, 0, 0, 0, 0, 1]))
+    doc = gipextract.read_document_from(("2024年\n" + text).encode("utf-8"))
+    from gipextract.locate import locate
+    from gipextract.reconstruct import reconstruct
+    from gipextract.validate import validate
+    complete = validate(reconstruct(locate(doc)))
+    assert complete.cells["t3.new_received.total"].flag == "row_missing"
+    assert any(f.rule == "T3-A" for f in complete.errors)          # 0 + 0 ≠ 3 + 1, as the report says
+    doc.incomplete, doc.notes = True, ["Page 3 could not be parsed (a damaged content stream) and was skipped."]
+    partial = validate(reconstruct(locate(doc)))
+    assert partial.cells["t3.new_received.total"].flag == "unreadable"
+    assert partial.errors == []
+    assert any(f.rule == "not_checked" for f in partial.findings)
+    assert next(f for f in partial.findings if f.rule == "row_missing").severity == "warning"
 
 
 def test_table_four_printed_with_an_empty_data_row_is_blank_not_absent():

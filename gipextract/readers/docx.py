@@ -240,6 +240,7 @@ class _Walker:
     def __init__(self) -> None:
         self.blocks: list = []
         self.notes: list[str] = []
+        self.incomplete = False  # content that could not be read (Document.incomplete)
         self.n_paragraphs = 0
         self.n_tables = 0
 
@@ -254,6 +255,7 @@ class _Walker:
                 self.container(child)
             elif tag == ALT_CHUNK:
                 self.notes.append("The document embeds content from another file (w:altChunk), which was not read.")
+                self.incomplete = True
 
     def paragraph(self, p) -> None:
         self.n_paragraphs += 1
@@ -370,4 +372,4 @@ def read_docx(data: bytes, source: Source) -> Document:
     walker = _Walker()
     if body is not None:
         walker.container(body)
-    return Document(walker.blocks, source, walker.notes)
+    return Document(walker.blocks, source, walker.notes, walker.incomplete)

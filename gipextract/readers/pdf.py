@@ -675,4 +675,5 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
         notes.append(f"Page {_page_list(skipped)} has more than {MAX_CHARS_PER_PAGE:,} characters and was skipped.")
     if broken:
         notes.append(f"Page {_page_list(broken)} could not be parsed (a damaged content stream) and was skipped.")
-    return Document(_assemble(items), source, notes)
+    lost = bool(skipped or broken or state[NO_TEXT] or state[UNMAPPED])
+    return Document(_assemble(items), source, notes, incomplete=lost)
