@@ -203,6 +203,24 @@ def align(tt: TableTemplate, segs: list[Segment]) -> dict[int, int]:
     return {i: j for i, j, _ in heaviest_chain(cands)}
 
 
+def _out_of_order(tt: TableTemplate, segs: list[Segment], matched: dict[int, int]) -> dict[int, int]:
+    """Rows the report printed out of the template's order (a converter that
+    moved a table's first rows to its end): an unmatched template row whose
+    label, exactly or by an alias, is the label of one unmatched segment with
+    values, and of no other row.  Order protects fuzzy matches; an exact,
+    unique label needs no such protection."""
+    by_key = _targets(tt)[0]
+    taken = set(matched.values())
+    found: dict[int, list[int]] = {}
+    for j, seg in enumerate(segs):
+        if j in taken or not seg.labels or not seg.filled:
+            continue
+        rows = {i for text in _candidates(seg) for i in by_key.get(label_key(text), ())}
+        if len(rows) == 1 and (i := rows.pop()) not in matched:
+            found.setdefault(i, []).append(j)
+    return {i: js[0] for i, js in found.items() if len(js) == 1}
+
+
 # -- version detection (spec §8) --------------------------------------------
 
 def detect_version(name: str, segs: list[Segment]) -> str | None:
@@ -386,6 +404,7 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
         used.add(j)
     rest = [s for k, s in enumerate(segs) if k not in used]
     matched = align(tt, rest)
+    matched.update(_out_of_order(tt, rest, matched))
     for i, k in matched.items():
         row = tt.rows[i]
         if row.key not in filled_rows:

@@ -221,3 +221,17 @@ def test_table_four_printed_with_an_empty_data_row_is_blank_not_absent():
     assert "t4" in r.table_versions
     assert {(c.value, c.flag) for k, c in r.cells.items() if k.startswith("t4.")} == {(None, "blank")}
     assert not any(f.rule == "table_absent" and f.table == "t4" for f in r.findings)
+
+
+def test_a_row_printed_out_of_order_is_read_when_its_label_is_exact():
+    t2 = ("二、主动公开政府信息情况\n" + row("第二十条第（五）项", []) + "\t信息内容\n\t本年处理决定数量\n\n"
+          + row("行政许可", [97]) + row("第二十条第（六）项", []) + row("行政处罚", [0]) + row("行政强制", [0])
+          + "\t信息内容\n\t本年制发件数\n\t本年废止件数\n\t现行有效件数\n\n"
+          + row("规章", [0, 0, 0]) + row("规范性文件", [13, 0, 55]))
+    r = read("2024年\n" + t2)
+    assert [r.cells[f"t2.art20_1.normative_documents.{c}"].value for c in ("issued", "repealed", "in_force")] \
+        == [13, 0, 55]
+    assert r.cells["t2.art20_5.administrative_licensing.decisions"].value == 97
+    assert r.extra_rows == []
+    missing = next(f for f in r.findings if f.rule == "row_missing")  # only the fee row, which is not printed
+    assert {k.rsplit(".", 1)[0] for k in missing.cells} == {"t2.art20_8.administrative_fees"}
