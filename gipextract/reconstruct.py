@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .chain import heaviest_chain
@@ -73,6 +74,17 @@ def _stub_width(block: TableBlock, starts: list[list[int]]) -> int:
                 if cell.text and looks_like_value(cell.text)), default=0)
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _annotated_number(text: str) -> bool:
+    """A cell after a row's label that is a number with words around it
+    (``约678``, ``678（估）``): digits, no label numbering (``1.``, ``（一）``) and
+    at most two CJK characters.  It is a value the report annotated (then read
+    as ``unreadable`` with a finding), never part of the label."""
+    return any(ch.isdigit() for ch in text) and numbering(text) is None and len(_CJK.findall(text)) <= 2
+
+
 def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
     """The segments of ``blocks`` in order (see the module docstring, step 1).
     An empty cell in a label column of the grid (left of every printed value,
@@ -97,7 +109,7 @@ def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
             while i < len(row) and not row[i].text:
                 i += 1
             labels = []
-            while i < len(row) and not looks_like_value(row[i].text):
+            while i < len(row) and not looks_like_value(row[i].text) and not (labels and _annotated_number(row[i].text)):
                 labels.append(row[i].text)
                 i += 1
             values = row[i:]

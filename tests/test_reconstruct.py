@@ -235,3 +235,14 @@ def test_a_row_printed_out_of_order_is_read_when_its_label_is_exact():
     assert r.extra_rows == []
     missing = next(f for f in r.findings if f.rule == "row_missing")  # only the fee row, which is not printed
     assert {k.rsplit(".", 1)[0] for k in missing.cells} == {"t2.art20_8.administrative_fees"}
+
+
+@pytest.mark.parametrize("printed", ["约678", "678左右", "678余"])
+def test_an_annotated_number_is_an_unreadable_value_not_a_missing_row(printed):
+    t2 = ("二、主动公开政府信息情况\n" + row("第二十条第（六）项", []) + "\t信息内容\n\t本年处理决定数量\n\n"
+          + row("行政处罚", [printed]) + row("行政强制", [3]))
+    r = read("2024年\n" + t2)
+    cell = r.cells["t2.art20_6.administrative_penalty.decisions"]
+    assert (cell.value, cell.flag, cell.raw) == (None, "unreadable", printed)
+    assert any(f.rule == "unreadable" and cell.key in f.cells for f in r.findings)
+    assert r.cells["t2.art20_6.administrative_compulsion.decisions"].value == 3
