@@ -11,6 +11,11 @@ assignments under which every identity holds:
 * **pieces**: whitespace separates pieces and a cell never spans one (hard
   boundaries); a sign (``-18``) starts a cell; a decimal fraction and a unit
   (``.52元``) end one; a dash (``/``, ``—``) is a cell of its own;
+* **blanks**: a crawler prints nothing for a blank cell.  In a row no
+  identity checks (表二) a blank may therefore have vanished anywhere, and
+  those cuts are candidates too (``134`` may be 1 3 4 or ∅ 1 34 …).  Rows the
+  identities check (表三, 表四) are cut with every cell printed: a vanished
+  blank there leaves no cut that satisfies them, and the row is unreadable;
 * **cells**: no leading zeros (``07`` is never a cell), at most
   :data:`MAX_DIGITS` digits, a sign only in a signed column (V2019 本年增/减),
   a fraction only in a money column;
@@ -124,6 +129,7 @@ class RowRun:
     where: str | None = None
     candidates: list[tuple] = field(default_factory=list)  # tuples of (value, raw) per column
     truncated: bool = False
+    blanks: bool = False  # a blank cell may have vanished from the run (a crawler prints nothing for it)
 
 
 def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
@@ -193,13 +199,19 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
             if p == len(ps):
                 out.append(tuple(zip(values, raws)))
             return
-        if p == len(ps):
+        if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
+            if row.blanks and required(col) in (None, 0):
+                values[col], raws[col] = None, ""
+                yield from place(col + 1, p, off)
             return
         cells_left = n - col
         pieces_left = len(ps) - p
-        if cells_left < pieces_left or cells_left > digits_left[p] - off \
+        if cells_left < pieces_left or (cells_left > digits_left[p] - off and not row.blanks) \
                 or digits_left[p] - off > cells_left * MAX_DIGITS:
             return
+        if row.blanks and cells_left - 1 >= pieces_left and required(col) in (None, 0):
+            values[col], raws[col] = None, ""  # this cell printed nothing
+            yield from place(col + 1, p, off)
         piece = ps[p]
         if piece.dash is not None:
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
@@ -344,7 +356,12 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     eqs = equations(tt)
     keys_of = [{c.key for c in r.columns} for r in rows]
     local = [[e for e in eqs if set(e.keys) <= ks] for ks in keys_of]
-    for r, loc in zip(rows, local):
+    in_any = {k for e in eqs for k in e.keys}
+    for r, loc, ks in zip(rows, local, keys_of):
+        # No identity checks this row (表二): a blank cell the crawler dropped would go unnoticed,
+        # so cuts with vanished blanks are candidates too.  Checked rows (表三, 表四) are cut
+        # with every cell printed; a vanished blank there makes the identities fail.
+        r.blanks = not (ks & in_any)
         row_candidates(r, loc)
     pending_keys = set().union(*keys_of) if rows else set()
     splittable = set().union(*(ks for ks, r in zip(keys_of, rows) if r.candidates)) if rows else set()
@@ -398,7 +415,8 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                         how = "row"
                     else:
                         how = "table"
-                    cells[key] = Recovered(value, raw, "dash" if value is None else "split_recovered", how)
+                    flag = "split_recovered" if value is not None else "dash" if raw else "blank"
+                    cells[key] = Recovered(value, raw, flag, how)
                 else:
                     cells[key] = Recovered(None, row.run, "ambiguous", None)
                     amb.append(key)

@@ -81,6 +81,28 @@ def test_a_run_of_dashes_may_be_several_dash_cells():
     assert {c[0][1] for c in row.candidates} == {"/", "//"}
 
 
+def test_a_blank_may_vanish_from_a_row_no_identity_checks():
+    row = RowRun([Column(f"k{i}", "count") for i in range(3)], "134", blanks=True)
+    row_candidates(row, [])
+    assert {(1, 3, 4), (None, 1, 34), (1, 34, None), (134, None, None)} <= set(values(row))
+    row = RowRun([Column(f"k{i}", "count") for i in range(3)], "000", blanks=True)
+    row_candidates(row, [])
+    assert values(row) == [(0, 0, 0)]                  # zeros cannot absorb a blank: no leading zeros
+
+
+def test_split_only_trusts_the_digit_count_where_an_identity_checks_it():
+    tt = get_template("V2021").tables["t2"]
+    r = tt.row("art20_1.regulations")
+    row = RowRun([Column(k, c.kind) for k, c in zip(tt.row_cell_keys(r), r.columns)], "134")
+    cells, ambiguous = recover(tt, [row], {})
+    assert {c.flag for c in cells.values()} == {"ambiguous"} and row.blanks
+    t3 = get_template("V2021").tables["t3"]
+    r = t3.row("granted")
+    row = RowRun([Column(k, c.kind) for k, c in zip(t3.row_cell_keys(r), r.columns)], "640020470")
+    cells, ambiguous = recover(t3, [row], {})
+    assert not row.blanks and [c.value for c in cells.values()] == [64, 0, 0, 2, 0, 4, 70]
+
+
 def test_pieces_refuse_what_is_not_a_value():
     assert pieces("1,234") is None
     assert [p.dash for p in pieces("0 — /")] == [None, "—", "/"]
@@ -116,6 +138,7 @@ def test_recover_marks_what_it_cannot_decide():
                            "t2.art20_5.other_external_services": "ambiguous",
                            "t2.art20_6.administrative_penalty": "ambiguous",
                            "t2.art20_6.administrative_compulsion": "ambiguous",
+                           "t2.art20_8.administrative_fees": "ambiguous",     # 30: 3 0, or 30 and a vanished blank
                            "t2.art20_9.centralized_procurement": "ambiguous"}),
     # the blank 总计 of 3.补正后申请内容仍不明确 vanished: 6 digits cannot make its 7 cells
     ("v2021_city_flat", {"t2.art20_1.normative_documents": "ambiguous", "t3.unable_unclear": "unreadable"}),
