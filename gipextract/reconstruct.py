@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .chain import heaviest_chain
 from .document import Cell, TableBlock
@@ -77,6 +78,7 @@ def _stub_width(block: TableBlock, starts: list[list[int]]) -> int:
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+@lru_cache(maxsize=4096)
 def _annotated_number(text: str) -> bool:
     """A cell after a row's label that is a number with words around it
     (``约678``, ``678（估）``): digits, no label numbering (``1.``, ``（一）``) and
