@@ -240,13 +240,14 @@ def _xlsx(rep: Report) -> bytes:
               help="Worker processes (default: the CPUs available; 1 runs in this process).")
 @click.option("--resume", is_flag=True,
               help="Continue the batch in OUTDIR: keep inputs already done (same path and sha256, not "
-                   "failed) and convert the others.")
-@click.option("--overwrite", is_flag=True, help="Replace a previous batch in OUTDIR instead of refusing.")
+                   "failed) and convert the others. Not with --overwrite.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace a previous batch in OUTDIR instead of refusing. Not with --resume.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=300.0, show_default=True,
               help="Seconds allowed per file before it is failed (0: no limit; not enforced on Dask).")
 @click.option("--dask-scheduler", metavar="ADDRESS", default=None,
               help="Run the workers on this Dask distributed scheduler (e.g. tcp://host:8786); the "
-                   "workers must see the input paths.")
+                   "workers must see the input paths. Fails if it does not answer within 10 s.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file errors, no summary on stderr.")
 @input_options
 @handle_errors
@@ -256,11 +257,12 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
 
     One manifest row per input file (status ok, findings, failed or no_tables); the tidy cells of
     every report in cells.csv and cells.parquet; every finding in findings.csv, including the
-    cross-year checks T3-Y and T2-Y1. A file that fails never stops the batch. Ctrl-C stops it
-    and keeps what was done (rerun with --resume). Exit 0 when every input was read, 1 when any
-    failed (the outputs are complete either way), 130 when interrupted.
+    cross-year checks T3-Y and T2-Y1. A file that fails never stops the batch. Ctrl-C or SIGTERM
+    stops it and keeps what was done (rerun with --resume). Exit 0 when every input was read, 1
+    when any failed (the outputs are complete either way), 130 when interrupted by Ctrl-C, 143 by
+    SIGTERM.
     """
-    from .batch import OutdirInUse, run_batch
+    from .batch import BatchUsageError, run_batch
 
     bars: list = []  # the progress bar, made once the inputs are counted
     show = not quiet and sys.stderr.isatty()
@@ -274,7 +276,7 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
                             input_format=input_format, timeout=timeout or None, dask_scheduler=dask_scheduler,
                             on_start=start if show else None,
                             progress=(lambda entry, status: bars[0].update(1)) if show else None)
-    except OutdirInUse as e:
+    except BatchUsageError as e:  # --resume with --overwrite, a malformed --dask-scheduler, OUTDIR in use
         raise click.UsageError(str(e)) from None
     finally:
         for bar in bars:
@@ -287,8 +289,10 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
         click.echo(f"gipextract: batch: {summary.done} of {summary.total} inputs: {counts}{reused} "
                    f"→ {Path(outdir) / 'manifest.csv'}", err=True)
     ctx = click.get_current_context()
-    if summary.interrupted:
-        click.echo(f"gipextract: interrupted: the {summary.done} inputs done are listed in "
+    if summary.interrupted:  # exit 128 + the signal, as a shell reports it: 130 (Ctrl-C), 143 (SIGTERM)
+        import signal
+        name = signal.Signals(summary.signal).name if summary.signal else "SIGINT"
+        click.echo(f"gipextract: interrupted ({name}): the {summary.done} inputs done are listed in "
                    f"{Path(outdir) / 'manifest.csv'}; rerun with --resume to finish", err=True)
-        ctx.exit(EXIT_INTERRUPTED)
+        ctx.exit(128 + summary.signal if summary.signal else EXIT_INTERRUPTED)
     ctx.exit(EXIT_READ if summary.failed else EXIT_OK)

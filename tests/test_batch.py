@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import random
 import signal
+import sys
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import gipextract
-from gipextract.batch import OutdirInUse, run_batch
+from gipextract.batch import BatchUsageError, OutdirInUse, run_batch
 from gipextract.batch.inputs import discover
 from gipextract.batch.outdir import FINDING_COLUMNS, MANIFEST_COLUMNS
 from gipextract.batch.scheduler import Scheduler
@@ -24,7 +26,8 @@ from gipextract.export.parquet import batch_from_bytes
 from gipextract.readers import READERS
 from gipextract.report import TIDY_COLUMNS
 
-from .batch_helpers import crashy_many, outputs, read_csv, synth, write
+from .batch_helpers import (check_datapackage, crashy_many, outputs, read_csv, sigterm_guard,  # noqa: F401
+                            signal_on_read, synth, write)
 from .conftest import FIXTURES
 
 GOOD = {  # relative path → (fixture, agency, year, scale)
@@ -166,13 +169,36 @@ def test_parquet_holds_the_csv_rows_typed(archive, tmp_path):
     pq = pd.read_parquet(out / "cells.parquet")
     csv_rows = read_csv(out / "cells.csv")
     assert list(pq.columns) == list(TIDY_COLUMNS) and len(pq) == len(csv_rows)
-    assert str(pq["value"].dtype) in ("float64", "Float64") and str(pq["year"].dtype) in ("int32", "Int32")
+    assert pq["value"].dtype == "float64" and pq["year"].dtype == pd.Int32Dtype()
     for (_, p), c in zip(pq.iterrows(), csv_rows):
         assert (p["source"], p["key"]) == (c["source"], c["key"])
         assert _same(None if pd.isna(p["value"]) else p["value"], c["value"])
     # an empty printed cell keeps raw "" (blank); a missing one would be null
     blank = pq[(pq["flag"] == "blank")]
     assert len(blank) and (blank["raw"] == "").all()
+
+
+def test_parquet_year_is_a_nullable_integer_when_a_year_is_unknown(tmp_path):
+    """One report without a year must not turn the year column into float64
+    (2024.0) for pandas: Int32 with <NA>; value float64 (counts and money)."""
+    import re
+
+    import pyarrow.parquet as papq
+
+    s = synth()
+    write(tmp_path / "in" / "a.txt", s.variant("v2021_city", year=2024))
+    write(tmp_path / "in" / "b.txt", re.sub(r"(19|20)\d{2}\s*年", "本年", s.variant("v2021_city", scale=2)))
+    out = tmp_path / "out"
+    run_batch([str(tmp_path / "in")], out, jobs=1)
+    assert [r["year"] for r in read_csv(out / "manifest.csv")] == ["2024", ""]
+    frame = pd.read_parquet(out / "cells.parquet")
+    assert frame["year"].dtype == pd.Int32Dtype() and frame["value"].dtype == "float64"
+    a, b = (frame[frame["source"] == str(tmp_path / "in" / name)] for name in ("a.txt", "b.txt"))
+    assert len(a) == len(b) == 200 and (a["year"] == 2024).all() and b["year"].isna().all()
+    assert all(pd.api.types.is_string_dtype(frame[c]) for c in TIDY_COLUMNS if c not in ("value", "year"))
+    assert b.loc[b["key"] == "t3.new_received.total", "value"].tolist() == [82.0]  # scale 2 × 41
+    schema = papq.read_schema(out / "cells.parquet")  # what other readers (Arrow, Polars, DuckDB, R) see
+    assert (str(schema.field("year").type), str(schema.field("value").type)) == ("int32", "double")
 
 
 def test_findings_csv_and_datapackage(archive, tmp_path):
@@ -182,14 +208,8 @@ def test_findings_csv_and_datapackage(archive, tmp_path):
     assert findings and tuple(findings[0]) == FINDING_COLUMNS
     news = [f for f in findings if f["source"].endswith("not_a_report.txt")]
     assert [f["rule"] for f in news] == ["table_absent"] * 3
-    pkg = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
-    assert pkg["profile"] == "tabular-data-package"
-    import hashlib
-    for res in pkg["resources"]:
-        data = (out / res["path"]).read_bytes()
-        assert res["bytes"] == len(data) and res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
-        header = data.split(b"\n", 1)[0].decode("utf-8").split(",")
-        assert [f["name"] for f in res["schema"]["fields"]] == header
+    pkg = check_datapackage(out)
+    assert [r["path"] for r in pkg["resources"]] == ["manifest.csv", "cells.csv", "findings.csv"]
 
 
 # -- cross-report checks ---------------------------------------------------------------
@@ -220,29 +240,48 @@ def test_cross_report_warnings_on_the_later_report(archive, tmp_path):
 # -- nothing lost: interruption, resume, refusal ------------------------------------------
 
 
-def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path):
+@pytest.mark.parametrize("signum, jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGTERM, 2)],
+                         ids=["SIGINT-j1", "SIGTERM-j1", "SIGTERM-j2"])
+def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, sigterm_guard, signum, jobs):
     full = tmp_path / "full"
     run_batch([str(archive)], full, jobs=1)
     out = tmp_path / "out"
     seen = []
 
-    def ctrl_c_after_three(entry, status):
+    def signal_after_three(entry, status):
         seen.append(entry.path)
         if len(seen) == 3:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
 
-    summary = run_batch([str(archive)], out, jobs=1, progress=ctrl_c_after_three)
-    assert summary.interrupted and summary.done == 3
+    summary = run_batch([str(archive)], out, jobs=jobs, progress=signal_after_three)
+    assert summary.interrupted and summary.signal == signum and summary.done == 3
     manifest = read_csv(out / "manifest.csv")
     assert [r["path"] for r in manifest] == seen
     assert {r["source"] for r in read_csv(out / "cells.csv")} <= set(seen)
-    assert not list(out.glob(".gipextract-*"))  # no temporary file left
+    assert not list(out.rglob("*.tmp"))  # no temporary file left
     listed = {r["report"] for r in manifest if r["report"]}
     assert {p.relative_to(out).as_posix() for p in (out / "reports").rglob("report.json")} == listed
+    check_datapackage(out)
+    assert signal.getsignal(signal.SIGTERM) is sigterm_guard  # the batch's handler is gone
 
     summary = run_batch([str(archive)], out, jobs=2, resume=True)
-    assert not summary.interrupted and summary.reused == sum(1 for r in manifest if r["status"] != "failed")
+    assert not summary.interrupted and summary.signal is None
+    assert summary.reused == sum(1 for r in manifest if r["status"] != "failed")
     assert outputs(out) == outputs(full)
+
+
+def test_sigterm_while_a_file_is_read_stops_before_it(monkeypatch, archive, tmp_path, sigterm_guard):
+    """SIGTERM that arrives while the batch waits for a result (here: while
+    the file is read, in this process) stops at once; that file is not listed."""
+    reads = signal_on_read(monkeypatch, signal.SIGTERM, 3)
+    out = tmp_path / "out"
+    summary = run_batch([str(archive)], out, jobs=1)
+    assert summary.interrupted and summary.signal == signal.SIGTERM
+    manifest = read_csv(out / "manifest.csv")
+    assert reads[2] not in {r["path"] for r in manifest} and reads[1] in {r["path"] for r in manifest}
+    assert len(manifest) == summary.done < summary.total
+    assert not list(out.rglob("*.tmp"))
+    check_datapackage(out)
 
 
 def test_resume_converts_changed_and_failed_inputs_again(archive, tmp_path):
@@ -283,6 +322,10 @@ def test_existing_batch_needs_resume_or_overwrite(archive, tmp_path):
     run_batch([str(archive / "a_city")], out, jobs=1)
     with pytest.raises(OutdirInUse):
         run_batch([str(archive / "a_city")], out, jobs=1)
+    before = outputs(out)
+    with pytest.raises(BatchUsageError, match="--resume and --overwrite contradict each other"):
+        run_batch([str(archive / "a_city")], out, jobs=1, resume=True, overwrite=True)
+    assert outputs(out) == before
     run_batch([str(archive / "b_county")], out, jobs=1, overwrite=True)
     assert [os.path.basename(r["path"]) for r in read_csv(out / "manifest.csv")] == ["2019.txt", "2019_gbk.txt"]
     assert len(list((out / "reports").rglob("report.json"))) == 2
@@ -310,7 +353,160 @@ def test_worker_times_out_a_slow_file(monkeypatch, tmp_path):
     monkeypatch.setattr(worker, "read_report", slow)
     path = write(tmp_path / "r.txt", "x")
     result = convert_one(Task(str(path), "r.txt", None, 0.2))
-    assert result.status == "failed" and "timed out" in result.error and result.sha256
+    assert result.status == "failed" and result.error == "took longer than 0.2 s to read (--timeout); not read"
+    assert result.sha256 == hashlib.sha256(b"x").hexdigest() and result.n_cells == 0 and result.cells_csv == b""
+
+
+def _alarm_now() -> None:
+    """What the time limit's timer does when it expires, at a known point."""
+    signal.raise_signal(signal.SIGALRM)
+
+
+def _swallow_exception(data, fmt, name):
+    report = gipextract.read_report(data, fmt, name=name)
+    try:  # as the PDF reader does for a damaged page: note it and read the others
+        _alarm_now()
+    except Exception:  # noqa: BLE001
+        pass
+    return report
+
+
+def _swallow_everything(data, fmt, name):
+    report = gipextract.read_report(data, fmt, name=name)
+    try:  # a bare except in some library
+        _alarm_now()
+    except BaseException:  # noqa: BLE001
+        pass
+    return report
+
+
+def _wrap_everything(data, fmt, name):
+    try:  # a library that turns whatever happens into its own error
+        _alarm_now()
+    except BaseException as e:  # noqa: BLE001
+        raise RuntimeError("page 5 could not be parsed") from e
+    return gipextract.read_report(data, fmt, name=name)
+
+
+def _swallow_in_a_loop(data, fmt, name):
+    import time
+
+    for _ in range(100):  # the timer really fires during this loop (0.2 s of its 1 s)
+        try:
+            time.sleep(0.01)
+        except Exception:  # noqa: BLE001
+            pass
+    return gipextract.read_report(data, fmt, name=name)
+
+
+@pytest.mark.parametrize("reader, timeout", [(_swallow_exception, 60), (_swallow_everything, 60),
+                                             (_wrap_everything, 60), (_swallow_in_a_loop, 0.2)])
+def test_a_timed_out_file_is_failed_whatever_the_reader_catches(monkeypatch, tmp_path, reader, timeout):
+    import gipextract.batch.worker as worker
+
+    path = write(tmp_path / "r.txt", synth().variant("v2021_city"))
+    assert convert_one(Task(str(path), "r.txt", None, timeout)).status == "ok"  # the file reads well
+    before = signal.getsignal(signal.SIGALRM)
+    monkeypatch.setattr(worker, "read_report", reader)
+    result = convert_one(Task(str(path), "r.txt", None, timeout))
+    assert (result.status, result.error) == ("failed", f"took longer than {timeout:g} s to read (--timeout); not read")
+    assert (result.n_cells, result.cells_csv, result.cells_arrow, result.report_json, result.facts) == \
+        (0, b"", None, None, {})
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    # no timer left running, the previous handler back
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is before
+
+
+def test_an_alarm_swallowed_once_is_raised_again(monkeypatch, tmp_path):
+    """A bare ``except:`` that swallows the time limit's exception does not let
+    the reader run on: the alarm repeats until the reading stops."""
+    import time
+
+    import gipextract.batch.worker as worker
+
+    finished = []
+
+    def swallow_the_first_then_work(data, fmt, name):
+        try:
+            while True:
+                time.sleep(0.01)
+        except BaseException:  # noqa: BLE001
+            pass
+        for _ in range(1000):  # 10 s of work that the repeated alarm stops
+            time.sleep(0.01)
+        finished.append(name)
+        return gipextract.read_report(data, fmt, name=name)
+
+    monkeypatch.setattr(worker, "read_report", swallow_the_first_then_work)
+    path = write(tmp_path / "r.txt", synth().variant("v2021_city"))
+    result = convert_one(Task(str(path), "r.txt", None, 0.1))
+    assert (result.status, result.error) == ("failed", "took longer than 0.1 s to read (--timeout); not read")
+    assert finished == []
+
+
+def test_an_alarm_in_a_finalizer_fails_the_file_without_noise(monkeypatch, tmp_path):
+    """The alarm can go off in a ``__del__``, where Python only prints an
+    exception ("Exception ignored in …"); the file still fails, silently."""
+    import gipextract.batch.worker as worker
+
+    class Finalized:
+        def __del__(self):
+            _alarm_now()
+
+    def alarm_in_a_finalizer(data, fmt, name):
+        Finalized()
+        return gipextract.read_report(data, fmt, name=name)
+
+    monkeypatch.setattr(worker, "read_report", alarm_in_a_finalizer)
+    printed = []
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    path = write(tmp_path / "r.txt", synth().variant("v2021_city"))
+    result = convert_one(Task(str(path), "r.txt", None, 60))
+    assert (result.status, result.error) == ("failed", "took longer than 60 s to read (--timeout); not read")
+    assert printed == [] and sys.unraisablehook == printed.append
+
+
+def test_a_timed_out_batch_lists_the_file_as_failed_in_one_line(monkeypatch, tmp_path):
+    import gipextract.batch.worker as worker
+
+    for name in ("a.txt", "b.txt", "c.txt"):
+        write(tmp_path / "in" / name, synth().variant("v2021_city"))
+
+    def b_is_slow(data, fmt, name):
+        if name.endswith("b.txt"):
+            return _swallow_exception(data, fmt, name)
+        return gipextract.read_report(data, fmt, name=name)
+
+    monkeypatch.setattr(worker, "read_report", b_is_slow)
+    r = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1",
+                                  "--timeout", "30"])
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[0] == f"gipextract: {tmp_path / 'in' / 'b.txt'}: took longer than 30 s to read " \
+                                       "(--timeout); not read"
+    rows = {os.path.basename(x["path"]): x for x in read_csv(tmp_path / "out" / "manifest.csv")}
+    assert [rows[n]["status"] for n in ("a.txt", "b.txt", "c.txt")] == ["ok", "failed", "ok"]
+    assert (rows["b.txt"]["n_cells"], rows["b.txt"]["report"]) == ("0", "")
+    assert {c["source"] for c in read_csv(tmp_path / "out" / "cells.csv")} == \
+        {str(tmp_path / "in" / "a.txt"), str(tmp_path / "in" / "c.txt")}
+
+
+def test_a_pdf_is_read_whole_or_failed_whatever_its_time_limit(corpus):
+    """The acceptance test's loop: a PDF whose limit expires mid-page came back
+    ``ok`` with a page "could not be parsed" and nulls.  Each limit here gives
+    either the full result or ``failed``, never something in between."""
+    pdf = corpus / "001_2024_pdf.pdf"
+    full = convert_one(Task(str(pdf), "r.pdf", None, None))
+    assert full.status in ("ok", "findings") and full.n_cells > 100
+    seen = set()
+    for limit in (0.001, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 3600):
+        r = convert_one(Task(str(pdf), "r.pdf", None, limit))
+        if r.status == "failed":
+            assert r.error == f"took longer than {limit:g} s to read (--timeout); not read" and r.n_cells == 0
+        else:
+            assert (r.status, r.cells_csv, r.findings_csv, r.report_json) == \
+                (full.status, full.cells_csv, full.findings_csv, full.report_json), limit
+        seen.add(r.status)
+    assert "failed" in seen and full.status in seen  # 1 ms is too short for any PDF, an hour long enough
 
 
 def test_a_file_that_kills_its_worker_fails_alone(tmp_path):

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 
+import pytest
 from click.testing import CliRunner
 
 from gipextract.cli import main
 
-from .batch_helpers import read_csv, synth, write
+from .batch_helpers import outputs, read_csv, sigterm_guard, signal_on_read, synth, write  # noqa: F401
 from .conftest import FIXTURES
 
 
@@ -74,3 +80,116 @@ def test_corpus_lists_every_file_and_pre2019_is_no_tables(corpus, tmp_path):
     for x in rows:
         assert x["status"] in ("ok", "findings", "failed", "no_tables")
         assert (x["status"] == "failed") == bool(x["error"])
+
+
+# -- arguments that cannot be right: usage errors, at once ---------------------------------
+
+
+def test_batch_resume_with_overwrite_is_a_usage_error(tmp_path):
+    write(tmp_path / "in" / "a.txt", synth().variant("v2021_city"))
+    assert run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1", "-q").exit_code == 0
+    before = outputs(tmp_path / "out")
+    r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1", "--resume", "--overwrite")
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert "Error: --resume and --overwrite contradict each other" in r.stderr
+    assert outputs(tmp_path / "out") == before  # nothing touched
+    r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "new"), "--overwrite", "--resume")
+    assert r.exit_code == 2 and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("address", ["notanaddress", "tcp://scheduler", "http://scheduler:8786",
+                                     "tcp://scheduler:0", "tcp://scheduler:port", ""])
+def test_batch_malformed_dask_address_is_a_usage_error(tmp_path, address):
+    write(tmp_path / "in" / "a.txt", synth().variant("v2021_city"))
+    r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--dask-scheduler", address)
+    assert r.exit_code == 2, r.output
+    error = [line for line in r.stderr.splitlines() if line.startswith("Error:")]
+    assert error == [error[0]] and f"--dask-scheduler {address!r} is not a Dask scheduler address" in error[0]
+    assert "Traceback" not in r.stderr and not (tmp_path / "out").exists()
+
+
+def _batch_process(*args: str, connect_timeout: float) -> subprocess.CompletedProcess:
+    """``gipextract batch ARGS`` in a fresh interpreter, with the Dask connect
+    timeout shortened (10 s by default): what happens at the interpreter's exit
+    (a half-made Dask client's ``__del__``) shows in its stderr."""
+    code = ("import sys, gipextract.batch.run as r; r.DASK_CONNECT_TIMEOUT = float(sys.argv[1]); "
+            "from gipextract.cli import main; main(sys.argv[2:], prog_name='gipextract')")
+    return subprocess.run([sys.executable, "-c", code, str(connect_timeout), "batch", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_batch_unreachable_dask_scheduler_fails_in_one_line(tmp_path):
+    write(tmp_path / "in" / "a.txt", synth().variant("v2021_city"))
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    r = _batch_process(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--dask-scheduler", address,
+                       connect_timeout=0.5)
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [f"gipextract: error: cannot connect to the Dask scheduler at {address}: "
+                                     f"Timed out trying to connect to {address} after 0.5 s"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_peer_that_is_no_dask_scheduler_fails_in_one_line(tmp_path):
+    """A port where something else answers (here: HTTP error pages): one line,
+    and no ``Exception ignored in: Client.__del__`` traceback at exit."""
+    write(tmp_path / "in" / "a.txt", synth().variant("v2021_city"))
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    accepted = []
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 16)
+
+    threading.Thread(target=answer, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        r = _batch_process(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--dask-scheduler", address,
+                           connect_timeout=1)
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()
+    assert r.returncode == 1
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert r.stderr.startswith(f"gipextract: error: cannot connect to the Dask scheduler at {address}: it does not "
+                               "answer as a Dask scheduler (")
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_help_states_the_dask_connect_timeout():
+    from gipextract.batch import DASK_CONNECT_TIMEOUT
+
+    r = run("batch", "--help")
+    assert f"within {DASK_CONNECT_TIMEOUT:g} s" in " ".join(r.stdout.split())
+
+
+# -- SIGTERM ----------------------------------------------------------------------------------
+
+
+def test_batch_sigterm_exits_143_and_commits_what_was_done(monkeypatch, tmp_path, sigterm_guard):
+    for i in range(4):
+        write(tmp_path / "in" / f"r{i}.txt", synth().variant("v2021_city", scale=i + 1))
+    signal_on_read(monkeypatch, signal.SIGTERM, 3)
+    r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1", "-q")
+    assert signal.getsignal(signal.SIGTERM) is sigterm_guard
+    assert r.exit_code == 143
+    assert r.stderr == (f"gipextract: interrupted (SIGTERM): the 2 inputs done are listed in "
+                        f"{tmp_path / 'out' / 'manifest.csv'}; rerun with --resume to finish\n")
+    assert [os.path.basename(x["path"]) for x in read_csv(tmp_path / "out" / "manifest.csv")] == ["r0.txt", "r1.txt"]
+    assert not list((tmp_path / "out").rglob("*.tmp"))
+    monkeypatch.undo()
+    r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1", "--resume")
+    assert r.exit_code == 0 and "4 of 4 inputs: 4 ok" in r.stderr and "(2 kept from the previous run)" in r.stderr

@@ -13,8 +13,10 @@ checks between consecutive years of one organ at the end
 
 Guarantees: one manifest row per input, in sorted input order, the same
 whatever ``jobs`` or executor; a file that fails is a ``failed`` row and never
-stops the batch; Ctrl-C stops the batch after the input being written and
-commits what was done (the manifest lists exactly those inputs); ``resume``
+stops the batch; a file whose time limit expires is always ``failed``, never
+partial data; Ctrl-C (SIGINT) or SIGTERM stops the batch after the input being
+written and commits what was done (the manifest lists exactly those inputs,
+no temporary file is left); ``resume``
 copies the rows of unchanged inputs from the previous run and converts the rest.
 
 The names below are loaded on first use, so that worker processes import
@@ -25,10 +27,12 @@ the output side (the Parquet writer, tqdm, pandas).
 
 from __future__ import annotations
 
-__all__ = ["BatchSummary", "OutdirInUse", "run_batch", "discover", "convert_one", "DEFAULT_TIMEOUT"]
+__all__ = ["BatchSummary", "BatchUsageError", "OutdirInUse", "BadSchedulerAddress", "run_batch", "discover",
+           "convert_one", "DEFAULT_TIMEOUT", "DASK_CONNECT_TIMEOUT"]
 
-_WHERE = {"BatchSummary": "run", "OutdirInUse": "run", "run_batch": "run", "discover": "inputs",
-          "convert_one": "worker", "DEFAULT_TIMEOUT": "worker"}
+_WHERE = {"BatchSummary": "run", "BatchUsageError": "run", "OutdirInUse": "run", "BadSchedulerAddress": "run",
+          "run_batch": "run", "discover": "inputs", "convert_one": "worker", "DEFAULT_TIMEOUT": "worker",
+          "DASK_CONNECT_TIMEOUT": "run"}
 
 
 def __getattr__(name: str):

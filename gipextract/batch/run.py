@@ -1,7 +1,15 @@
-"""The batch run: inputs → scheduler → output directory (see :mod:`gipextract.batch`)."""
+"""The batch run: inputs → scheduler → output directory (see :mod:`gipextract.batch`).
+
+Arguments that cannot be right (``resume`` with ``overwrite``, a malformed
+Dask scheduler address, an output directory holding a batch that neither
+``resume`` nor ``overwrite`` covers) raise :class:`BatchUsageError` before
+anything is read or written.  A Dask scheduler that does not answer within
+:data:`DASK_CONNECT_TIMEOUT` seconds fails the batch with one line naming it.
+"""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import signal
@@ -20,9 +28,26 @@ from .scheduler import Scheduler, default_jobs
 from .worker import DEFAULT_TIMEOUT, FileResult, Task
 
 
-class OutdirInUse(GipextractError, ValueError):
+#: Seconds to wait for a Dask scheduler to answer before the batch fails.
+DASK_CONNECT_TIMEOUT = 10.0
+
+#: The signals that stop a batch the way Ctrl-C does (see :class:`_Interrupt`).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class BatchUsageError(GipextractError, ValueError):
+    """Raised, before anything is read or written, for batch arguments that
+    cannot be right (the CLI's usage error, exit 2)."""
+
+
+class OutdirInUse(BatchUsageError):
     """Raised when the output directory already holds a batch and neither
     ``resume`` nor ``overwrite`` says what to do with it (a usage error)."""
+
+
+class BadSchedulerAddress(BatchUsageError):
+    """Raised when a Dask scheduler address is malformed (no port, a scheme
+    Dask does not know): a usage error, found without connecting."""
 
 
 @dataclass
@@ -34,7 +59,10 @@ class BatchSummary:
     :ivar done: inputs listed in the manifest (``total`` unless interrupted).
     :ivar counts: status → number of manifest rows.
     :ivar reused: rows copied from the previous run (``resume``).
-    :ivar interrupted: stopped by Ctrl-C (SIGINT) before the end.
+    :ivar interrupted: stopped by a signal of :data:`STOP_SIGNALS` (Ctrl-C's
+        SIGINT, SIGTERM) before the end; what was done is committed.
+    :ivar signal: the number of that signal (``signal.SIGINT`` or
+        ``signal.SIGTERM``), else ``None``.
     :ivar failed: ``(path, error)`` of every failed input, in input order.
     """
 
@@ -44,33 +72,41 @@ class BatchSummary:
     counts: Counter = field(default_factory=Counter)
     reused: int = 0
     interrupted: bool = False
+    signal: int | None = None
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
 class _Interrupt:
-    """Ctrl-C during a batch: while waiting for a result it raises
-    ``KeyboardInterrupt`` at once; while rows are being written it only sets
-    ``requested`` so that the current input is finished first.  Installed only
-    in the main thread (signal handlers live there)."""
+    """Ctrl-C (SIGINT) or SIGTERM during a batch: while waiting for a result
+    it raises ``KeyboardInterrupt`` at once; otherwise (rows being written,
+    the commit) it only sets ``requested`` so that the current input is
+    finished first.  ``signum`` is the first such signal.  Installed only in
+    the main thread (signal handlers live there); the previous handlers are
+    restored on exit."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None
         self._waiting = False
-        self._previous = None
+        self._previous: dict[int, object] = {}
 
     def _handler(self, signum, frame) -> None:
         self.requested = True
+        if self.signum is None:
+            self.signum = signum
         if self._waiting:
             raise KeyboardInterrupt
 
     def __enter__(self) -> "_Interrupt":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handler)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
 
     @contextmanager
     def waiting(self):
@@ -94,20 +130,64 @@ def _sha256_of(path: str) -> str | None:
     return h.hexdigest()
 
 
-def _dask_client(address: str):
+def _distributed() -> None:
     try:
-        from distributed import Client
+        import distributed  # noqa: F401
     except ImportError:
         raise GipextractError("--dask-scheduler needs Dask: pip install 'gipextract[dask]'") from None
+
+
+def check_scheduler_address(address: str) -> None:
+    """Check, without connecting, that ``address`` can name a Dask scheduler:
+    ``[scheme://]host:port`` with a scheme Dask knows (``tcp``, ``tls``,
+    ``ws``, ``wss``, ``ucx``), or ``inproc://…``.
+
+    :raises BadSchedulerAddress: it cannot.
+    :raises GipextractError: Dask is not installed.
+    """
+    _distributed()
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
     try:
-        return Client(address, set_as_default=False, timeout="30s")
-    except (OSError, TimeoutError) as e:
-        raise GipextractError(f"cannot connect to the Dask scheduler at {address}: {e}") from None
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if scheme != "inproc":
+            _, port = parse_host_port(location)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} out of range")
+    except (ValueError, TypeError) as e:
+        reason = " ".join(str(e).split()) or e.__class__.__name__
+        raise BadSchedulerAddress(f"--dask-scheduler {address!r} is not a Dask scheduler address ({reason}); "
+                                  "expected [tcp://]HOST:PORT, e.g. tcp://scheduler:8786") from None
+
+
+def _dask_client(address: str, timeout: float):
+    """A ``distributed.Client`` connected to the scheduler at ``address``
+    (checked by :func:`check_scheduler_address` first).
+
+    :raises GipextractError: the scheduler does not answer within ``timeout``
+        seconds, or answers with something else than Dask's protocol.
+    """
+    from distributed import Client
+
+    try:
+        return Client(address, set_as_default=False, timeout=f"{timeout:g}s")
+    except Exception as e:  # noqa: BLE001 — refused, timed out, or whatever a wrong peer causes
+        reason = (str(e) if isinstance(e, OSError)  # distributed retries until the timeout, then says so
+                  else f"it does not answer as a Dask scheduler ({e.__class__.__name__}: {e})")
+        reason = " ".join(reason.split())[:300]
+    # A Client that failed to start is kept alive by reference cycles; left to
+    # the interpreter's exit it waits 2 × timeout for its stopped event loop and
+    # prints a traceback from __del__.  Collect it now, while its loop runs.
+    gc.collect()
+    raise GipextractError(f"cannot connect to the Dask scheduler at {address}: {reason}")
 
 
 def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | None = None, resume: bool = False,
               overwrite: bool = False, input_format: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-              dask_scheduler: str | None = None, on_start: Callable[[int], None] | None = None,
+              dask_scheduler: str | None = None, dask_timeout: float | None = None,
+              on_start: Callable[[int], None] | None = None,
               progress: Callable[[InputFile, str], None] | None = None) -> BatchSummary:
     """Convert every input file into one dataset in ``outdir`` (module docstring;
     the layout is in :mod:`gipextract.batch.outdir`).
@@ -119,19 +199,33 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         (same path and sha256, not failed) and convert only the others.
     :param overwrite: replace a previous batch in ``outdir`` without resuming.
     :param input_format: force one reader for every input.
-    :param timeout: seconds allowed per file (local runs), ``None``/0 for no limit.
+    :param timeout: seconds allowed per file (local runs), ``None``/0 for no
+        limit; a file that takes longer is ``failed``.
     :param dask_scheduler: address of a Dask scheduler to run the workers on
         instead of local processes (the workers must see the input paths).
+    :param dask_timeout: seconds to wait for that scheduler to answer
+        (:data:`DASK_CONNECT_TIMEOUT` by default).
     :param on_start: called with the number of inputs once they are found.
     :param progress: called as ``progress(input, status)`` after each input
         is written.
     :returns: a :class:`BatchSummary`.
-    :raises OutdirInUse: ``outdir`` holds a batch and neither ``resume`` nor
-        ``overwrite`` was given.
+    :raises BatchUsageError: ``resume`` and ``overwrite`` both given; or
+        :class:`BadSchedulerAddress`: ``dask_scheduler`` is malformed; or
+        :class:`OutdirInUse`: ``outdir`` holds a batch and neither ``resume``
+        nor ``overwrite`` was given.  Raised before anything is read or written.
     :raises OutputError: an output file cannot be written (nothing is
         committed then), or the previous run cannot be read for ``resume``.
-    :raises GipextractError: the Dask scheduler cannot be reached.
+    :raises GipextractError: Dask is not installed, or the scheduler does not
+        answer within ``dask_timeout`` seconds.
+
+    SIGINT (Ctrl-C) and SIGTERM stop the batch after the input being written
+    and commit what was done (``summary.interrupted``, ``summary.signal``).
     """
+    if resume and overwrite:
+        raise BatchUsageError("--resume and --overwrite contradict each other: --resume continues the batch in "
+                              "the output directory, --overwrite replaces it; give one of them")
+    if dask_scheduler is not None:  # an empty address too: it must not silently mean 'run locally'
+        check_scheduler_address(dask_scheduler)
     root = Path(outdir)
     if root.exists() and not root.is_dir():
         raise OutputError("exists and is not a directory", path=str(root))
@@ -151,7 +245,10 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         reuse = previous.plan(entries, unchanged)
     todo = [Task(e.abspath, e.path, input_format, timeout) for e in entries if e.error is None and e.path not in reuse]
 
-    client = _dask_client(dask_scheduler) if dask_scheduler else None
+    if dask_scheduler is not None:
+        client = _dask_client(dask_scheduler, DASK_CONNECT_TIMEOUT if dask_timeout is None else dask_timeout)
+    else:
+        client = None
     if client is not None:
         workers = sum(client.nthreads().values()) or 1
         scheduler = Scheduler(executor_factory=client.get_executor, workers=workers)
@@ -160,10 +257,10 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     out = OutputDir(root)
     facts: list[ReportFacts] = []
     try:
-        out.begin()
-        cells_prev, finds_prev = previous.cursors() if reuse else (None, None)
-        results = scheduler.run(iter(todo), total=len(todo))
-        with _Interrupt() as stop:
+        with _Interrupt() as stop:  # from the first temporary file on: a signal never leaves them behind
+            out.begin()
+            cells_prev, finds_prev = previous.cursors() if reuse else (None, None)
+            results = scheduler.run(iter(todo), total=len(todo))
             try:
                 for entry in entries:
                     if stop.requested:
@@ -195,6 +292,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                         progress(entry, status)
             except KeyboardInterrupt:
                 summary.interrupted = True
+                summary.signal = stop.signum or signal.SIGINT  # a KeyboardInterrupt raised by someone else: Ctrl-C
             finally:
                 scheduler.close(cancel=summary.interrupted)
             # committing is not interrupted: the handler only sets the flag now

@@ -7,9 +7,18 @@ turns the report into plain, picklable rows.  It never raises for a bad input:
 any exception becomes a ``failed`` result with a one-line error.
 
 Status (issue 6): ``failed`` — the input could not be read (``ReadError`` or
-any other exception); ``no_tables`` — read, but no statistics table was found
-(a pre-2019 report, a news article); ``findings`` — tables read and at least one
-``error``-severity finding; ``ok`` otherwise.
+any other exception), or reading it took longer than its time limit;
+``no_tables`` — read, but no statistics table was found (a pre-2019 report, a
+news article); ``findings`` — tables read and at least one ``error``-severity
+finding; ``ok`` otherwise.
+
+The time limit (``Task.timeout``) is a ``SIGALRM`` whose handler raises
+:class:`Expired`, a :class:`BaseException`: reader code (and the libraries
+under it) that catches ``Exception`` to note a damaged page and carry on
+cannot swallow it.  Only :func:`convert_one` catches it, and it also fails the
+file when the deadline passed while the reader ran anyway (a handler's
+exception lost in a C callback or a bare ``except:``), so a file whose time
+limit expires is always ``failed``, never partial data.
 """
 
 from __future__ import annotations
@@ -17,12 +26,14 @@ from __future__ import annotations
 import hashlib
 import json
 import signal
+import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..crossreport import needed_cells
-from ..errors import GipextractError, ReadError
+from ..errors import GipextractError
 from ..export.csv import TidyCsvFormatter
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
@@ -38,9 +49,12 @@ _CSV = TidyCsvFormatter()  # per process: its memos serve every file this worker
 DEFAULT_TIMEOUT = 300.0
 
 
-class ReadTimeout(ReadError):
-    """Raised (inside the worker) when reading one file takes longer than the
-    batch's per-file time limit."""
+class Expired(BaseException):
+    """Raised by the ``SIGALRM`` handler of a file's time limit, inside the
+    worker.  Deliberately not an :class:`Exception`, so that no ``except
+    Exception`` in reader code can swallow it (it would then return partial
+    data); :func:`convert_one` turns it into the file's ``failed`` row and it
+    never leaves :func:`convert_one`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,31 +127,96 @@ def one_line(e: BaseException) -> str:
     return " ".join(text.split()) or e.__class__.__name__
 
 
+class _Deadline:
+    """A running time limit (see :func:`_deadline`).
+
+    :ivar seconds: the limit, in seconds.
+    :ivar fired: the alarm went off while armed.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.armed = True
+        self.fired = False
+
+    def expire(self, signum, frame) -> None:
+        """The ``SIGALRM`` handler.
+
+        :raises Expired: while armed.
+        """
+        if self.armed:
+            self.fired = True
+            raise Expired
+
+    def check(self) -> None:
+        """Fail the file if its time is up, even if the alarm's exception was
+        swallowed somewhere (a bare ``except:``).
+
+        :raises Expired: the alarm fired or the deadline passed.
+        """
+        if self.fired or time.monotonic() >= self.at:
+            self.fired = True
+            raise Expired
+
+
+#: Seconds between repeated alarms once a time limit expired: an
+#: :class:`Expired` lost where Python can only print it (a ``__del__``) or
+#: swallowed by a bare ``except:`` is raised again.
+_REPEAT = 0.1
+
+
 @contextmanager
-def _deadline(seconds: float | None, name: str):
+def _deadline(seconds: float | None):
+    """Arm a ``seconds`` time limit for the block (an ``ITIMER_REAL`` whose
+    handler raises :class:`Expired`, at ``seconds`` and every :data:`_REPEAT`
+    seconds after); yields the :class:`_Deadline`, or ``None`` where no limit
+    applies (no ``seconds``, no ``setitimer``, or not the main thread: Dask
+    threads).  An :class:`Expired` that Python could only print (raised in a
+    ``__del__``) is not printed.  The previous ``SIGALRM`` handler and
+    ``sys.unraisablehook`` and a stopped timer are restored on the way out,
+    whatever happens."""
     if (not seconds or seconds <= 0 or not hasattr(signal, "setitimer")
             or threading.current_thread() is not threading.main_thread()):
-        yield
+        yield None
         return
+    clock = _Deadline(seconds)
+    hook = sys.unraisablehook
 
-    def expired(signum, frame):
-        raise ReadTimeout(f"timed out after {seconds:g} s (--timeout)", path=name)
+    def quiet(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, Expired):
+            hook(unraisable)
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGALRM, clock.expire)
+    sys.unraisablehook = quiet
     try:
-        yield
+        signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT)
+        yield clock
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            clock.armed = False  # an alarm from now on is ignored
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = hook
+
+
+def timeout_error(seconds: float) -> str:
+    """The ``error`` of a file whose time limit expired (one line)."""
+    return f"took longer than {seconds:g} s to read (--timeout); not read"
 
 
 def convert_one(task: Task) -> FileResult:
     """Read ``task.path`` and return its :class:`FileResult`; never raises for
-    a bad input (only for ``KeyboardInterrupt``/``SystemExit``)."""
-    sha = fmt = None
+    a bad input (only for ``KeyboardInterrupt``/``SystemExit``).
+
+    A file whose ``task.timeout`` expires while it is read is ``failed`` with
+    the one-line error of :func:`timeout_error`, whatever the reader did with
+    the alarm.
+    """
+    sha = fmt = clock = None
     try:
-        with _deadline(task.timeout, task.name):
+        with _deadline(task.timeout) as clock:
             data, _ = load(task.path, task.name)
             sha = hashlib.sha256(data).hexdigest()
             fmt = task.input_format or detect_format(data, task.name)
@@ -147,7 +226,7 @@ def convert_one(task: Task) -> FileResult:
             n_errors = sum(1 for f in report.findings if f.severity == "error")
             status = "ok" if report.has_tables() and not n_errors else "findings" if report.has_tables() else "no_tables"
             meta = (task.name, report.agency, report.year, report.template)
-            return FileResult(
+            result = FileResult(
                 path=task.name, sha256=sha, format=fmt, status=status, template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
                 n_errors=n_errors, cells_csv=_CSV.text(rows, *meta).encode("utf-8"),
@@ -155,7 +234,15 @@ def convert_one(task: Task) -> FileResult:
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
                 report_json=(json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8"),
                 facts=needed_cells(report.cells))
+            if clock is not None:
+                clock.check()
+        return result
+    except Expired:
+        return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=timeout_error(task.timeout))
     except Exception as e:  # noqa: BLE001 — any failure of one file is that file's failed row
+        if clock is not None and clock.fired:  # the alarm's exception, wrapped by a reader
+            return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
+                              error=timeout_error(task.timeout))
         return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=one_line(e))
 
 
@@ -166,5 +253,9 @@ def convert_many(tasks: list[Task]) -> list[FileResult]:
 
 def ignore_sigint() -> None:
     """Process-pool initializer: Ctrl-C is the parent's to handle (it stops the
-    batch and finalises the output); workers must not die of it mid-file."""
+    batch and finalises the output); workers must not die of it mid-file.
+    SIGTERM keeps its default: the parent handles it too and then ends the
+    workers with it; a SIGTERM to the whole process group (a job scheduler)
+    reaches the parent at the same moment, so it stops instead of retrying
+    their files."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

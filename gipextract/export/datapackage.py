@@ -25,12 +25,12 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
     "manifest": [
         ("path", _S, "The input file as given on the command line (joined with its path under a given directory)."),
         ("sha256", _S, "SHA-256 of the input's bytes, hex; empty if the file could not be read."),
-        ("format", _S, "The reader used: text, html, docx or pdf; empty if not detected."),
+        ("format", _S, "The reader used: text, markdown, html, docx or pdf; empty if not detected."),
         ("status", _S, "ok; findings (tables read, an identity broken); failed (not read, see error); "
                        "no_tables (read, but no statistics table: pre-2019 or not a report)."),
-        ("error", _S, "For failed inputs, why, in one line."),
+        ("error", _S, "For failed inputs, why, in one line (e.g. took longer than the --timeout)."),
         ("template", _S, "Format version: V2019, V2021, MIXED, PRE2019 or UNKNOWN."),
-        ("year", _I, "Report year."),
+        ("year", _I, "Report year; empty when unknown."),
         ("agency", _S, "Issuing organ, from the title."),
         ("n_cells", _I, "Numeric table cells found."),
         ("n_null", _I, "Of those, cells without a number (see their flag in cells.csv)."),
@@ -44,13 +44,14 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
         ("col_key", _S, "Canonical column key."),
         ("row_label", _S, "Official label of the row."),
         ("col_label", _S, "Official label of the column."),
-        ("value", _N, "The number printed; empty when the cell has none (see flag)."),
+        ("value", _N, "The number printed; empty when the cell has none (see flag). Counts and money share "
+                       "this column: unit says which (money may have a fraction)."),
         ("unit", _S, "件/项 for counts, 万元/元 for money."),
         ("raw", _S, "The cell's text exactly as read."),
         ("flag", _S, "Why value is empty or special: blank, dash, none_text, row_missing, unreadable, …"),
         ("source", _S, "The input file (manifest.path)."),
         ("agency", _S, "Issuing organ of the report."),
-        ("year", _I, "Report year."),
+        ("year", _I, "Report year; empty when unknown."),
         ("template", _S, "Format version of the report."),
     ],
     "findings": [

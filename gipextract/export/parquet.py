@@ -1,10 +1,16 @@
 """Parquet export of tidy cells (pyarrow), written in row groups as rows come.
 
-The file has the columns of :data:`gipextract.report.TIDY_COLUMNS` with the
-types of :meth:`gipextract.report.Report.tidy`: strings, ``value`` as
-``float64`` (null for a cell without a number; read ``flag``), ``year`` as
-``int32`` (null when unknown).  Strings are dictionary-encoded and pages
-zstd-compressed, so the repeated labels cost little.
+The file has the columns of :data:`gipextract.report.TIDY_COLUMNS`, typed:
+strings (null where :meth:`gipextract.report.Report.tidy_rows` has ``None``,
+e.g. ``flag`` when there is nothing to say; the CSV writes an empty field),
+``value`` as ``float64`` (counts and money in one column, ``unit`` says which;
+null for a cell without a number, read ``flag``), ``year`` as ``int32`` (null
+when unknown).  The
+schema carries pandas metadata naming ``year``'s pandas type, so that
+``pandas.read_parquet`` gives a nullable ``Int32`` column (``<NA>`` for an
+unknown year) instead of turning the whole column into ``float64`` when one
+year is missing.  Strings are dictionary-encoded and pages zstd-compressed,
+so the repeated labels cost little.
 
 :class:`TidyParquetWriter` streams: it buffers about ``row_group_size``
 rows and writes each full buffer as one row group, so memory does not grow
@@ -13,6 +19,7 @@ with the number of reports.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 
@@ -22,9 +29,16 @@ import pyarrow.parquet as pq
 
 from ..report import TIDY_COLUMNS
 
-#: The Arrow schema of a tidy-cells Parquet file.
+#: pandas metadata (as ``DataFrame.to_parquet`` writes it) for the columns
+#: whose pandas type is not pyarrow's default: ``year``, a nullable ``Int32``.
+_PANDAS = {"index_columns": [], "column_indexes": [],
+           "columns": [{"name": "year", "field_name": "year", "pandas_type": "int32", "numpy_type": "Int32",
+                        "metadata": None}]}
+
+#: The Arrow schema of a tidy-cells Parquet file: ``value`` float64, ``year``
+#: int32 (pandas: ``Int32``), the other columns strings; all nullable.
 SCHEMA = pa.schema([(name, pa.float64() if name == "value" else pa.int32() if name == "year" else pa.string())
-                    for name in TIDY_COLUMNS])
+                    for name in TIDY_COLUMNS], metadata={b"pandas": json.dumps(_PANDAS).encode("utf-8")})
 
 
 def cells_batch(cells: Iterable[tuple], source: str, agency: str | None, year: int | None,
