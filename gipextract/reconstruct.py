@@ -370,7 +370,7 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
                                      "unreadable", run.where)
                 continue
             how[rec.how] = how.get(rec.how, 0) + 1
-            unit = parse_value(rec.raw, c.kind).unit if rec.flag == "split_recovered" else None
+            unit = parse_value(rec.raw, c.kind).unit if rec.flag == "split_recovered" else rec.unit
             cells[k] = CellValue(k, name, r.key, c.key, r.label, c.label, rec.value, unit or units[c.key], rec.raw,
                                  rec.flag, run.where)
     for run, keys, options in ambiguous:

@@ -54,6 +54,7 @@ MAX_SOLUTIONS = 256
 #: Stop the joint search after visiting this many partial assignments.
 MAX_STEPS = 200_000
 
+_UNIT = re.compile(r"(?:万元|元)$")
 _RUN = re.compile(r"^[\s\d.,，+\-−—–/／\\元万]*\d[\s\d.,，+\-−—–/／\\元万]*$")
 _PIECE = re.compile(r"(?P<sign>[+\-−])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
 
@@ -330,14 +331,17 @@ def equations(tt) -> list[Equation]:
 class Recovered:
     """The outcome for one cell of a split row: its ``value`` (``None`` when
     ambiguous or a dash), the ``raw`` text it came from, its ``flag``
-    (``split_recovered``, ``dash``, ``ambiguous``) and how it was decided
-    (``digits``: by the digit count alone; ``row``: by the row's identities;
-    ``table``: by identities across rows; ``None`` for an ambiguous cell)."""
+    (``split_recovered``, ``dash``, ``blank``, ``ambiguous``), how it was
+    decided (``digits``: by the digit count alone; ``row``: by the row's
+    identities; ``table``: by identities across rows; ``None`` for an
+    ambiguous cell), and the ``unit`` printed with it (``元``/``万元``) when every
+    candidate cut agrees on one, even if they disagree on the number."""
 
     value: int | float | None
     raw: str
     flag: str
     how: str | None
+    unit: str | None = None
 
 
 def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
@@ -418,7 +422,9 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                     flag = "split_recovered" if value is not None else "dash" if raw else "blank"
                     cells[key] = Recovered(value, raw, flag, how)
                 else:
-                    cells[key] = Recovered(None, row.run, "ambiguous", None)
+                    units = {m.group(0) if (m := _UNIT.search(o[j][1] or "")) else None for o in options}
+                    unit = units.pop() if len(units) == 1 else None
+                    cells[key] = Recovered(None, row.run, "ambiguous", None, unit)
                     amb.append(key)
             if amb:
                 ambiguous.append((row, amb, sorted({tuple(v for v, _ in o) for o in options}, key=str)[:MAX_LISTED]))

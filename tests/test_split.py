@@ -103,6 +103,15 @@ def test_split_only_trusts_the_digit_count_where_an_identity_checks_it():
     assert not row.blanks and [c.value for c in cells.values()] == [64, 0, 0, 2, 0, 4, 70]
 
 
+def test_an_ambiguous_amount_keeps_the_unit_every_cut_agrees_on():
+    tt = get_template("V2019").tables["t2"]
+    r = tt.row("art20_9.centralized_procurement")
+    row = RowRun([Column(k, c.kind) for k, c in zip(tt.row_cell_keys(r), r.columns)], "13575394432.52元")
+    cells, _ = recover(tt, [row], {})
+    amount = cells["t2.art20_9.centralized_procurement.procurement_amount"]
+    assert (amount.value, amount.flag, amount.unit) == (None, "ambiguous", "元")
+
+
 def test_pieces_refuse_what_is_not_a_value():
     assert pieces("1,234") is None
     assert [p.dash for p in pieces("0 — /")] == [None, "—", "/"]
