@@ -14,7 +14,7 @@ Stages (one module each): :mod:`~gipextract.readers` (bytes → Document),
 :mod:`~gipextract.export` (CSV, JSON).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from .document import Cell, Document, Paragraph, Source, TableBlock
 from .errors import DecodeError, GipextractError, OutputError, ReadError, TemplateError, UnsupportedFormatError
@@ -22,8 +22,8 @@ from .pipeline import read_document_from, read_report
 from .report import CellValue, Finding, Report
 
 try:
-    __version__ = version("gipextract")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _metadata.version("gipextract")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [

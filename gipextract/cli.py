@@ -9,8 +9,10 @@ traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -19,15 +21,11 @@ import click
 
 from . import __version__
 from .errors import GipextractError
-from .export import write_files
-from .export.csv import tidy_csv, wide_csv
-from .export.findings import findings_csv, findings_document, findings_text
-from .export.json import to_json
-from .export.jsonl import cells_jsonl
+from .export import FORMATS, OutputChoiceError, output_files, output_kind, stdout_bytes, write_files
+from .export.findings import findings_document, findings_text
 from .pipeline import read_report
 from .readers import READERS
 from .report import Report
-from .templates import TABLES
 
 EXIT_OK, EXIT_READ, EXIT_USAGE, EXIT_IDENTITY = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # batch stopped by Ctrl-C (128 + SIGINT); its outputs are consistent
@@ -64,10 +62,85 @@ def input_options(f):
     return f
 
 
+#: A report argument: a path or '-' for stdin.  Not checked by click (not even
+#: readability): the library's loader names what is wrong in one line, exit 1.
+REPORT_PATH = click.Path(allow_dash=True, readable=False)
+
+
+def _source(path: str) -> tuple[object, str | None]:
+    """What to give the loader for a REPORT argument, and its name: standard
+    input (read through the loader's bounded reader) for '-'."""
+    return (sys.stdin.buffer, "<stdin>") if path == "-" else (path, None)
+
+
 def _read(path: str, input_format: str | None) -> Report:
-    if path == "-":
-        return read_report(sys.stdin.buffer.read(), input_format, name="<stdin>")
-    return read_report(path, input_format)
+    src, name = _source(path)
+    return read_report(src, input_format, name=name)
+
+
+class _ClosedPipeGuard:
+    """A standard stream that stops writing, quietly, once its reader has gone
+    (``gipextract validate … | head -1``): the command goes on to its end and
+    exits with the code it computes.  ``buffer`` is guarded the same way."""
+
+    def __init__(self, stream, state: dict | None = None):
+        self._stream = stream
+        self._state = state if state is not None else {"closed": False}
+
+    def _gone(self) -> None:
+        self._state["closed"] = True
+        with contextlib.suppress(Exception):  # later flushes, even at exit, go nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def write(self, data):
+        if not self._state["closed"]:
+            try:
+                return self._stream.write(data)
+            except BrokenPipeError:
+                self._gone()
+        return len(data)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        if not self._state["closed"]:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    @property
+    def buffer(self):
+        return _ClosedPipeGuard(self._stream.buffer, self._state)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _guarded_std_streams():
+    """stdout and stderr wrapped in :class:`_ClosedPipeGuard` for the time of a command."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ClosedPipeGuard(saved[0]), _ClosedPipeGuard(saved[1])
+    try:
+        yield
+    finally:
+        for guard in (sys.stdout, sys.stderr):
+            guard.flush()
+        sys.stdout, sys.stderr = saved
+
+
+class _Main(click.Group):
+    """The ``gipextract`` group: every command (and ``-h``, ``--version``) runs
+    with a closed stdout or stderr ending its output quietly, not in an error."""
+
+    def main(self, *args, **kwargs):
+        with _guarded_std_streams():
+            return super().main(*args, **kwargs)
 
 
 def _warn(report: Report, quiet: bool) -> None:
@@ -78,7 +151,7 @@ def _warn(report: Report, quiet: bool) -> None:
             click.echo(f"gipextract: {report.source.path}: {f.rule}: {f.message}", err=True)
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=_Main, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", prog_name="gipextract")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -87,17 +160,19 @@ def main(ctx: click.Context, verbose: bool) -> None:
     of Chinese government information-disclosure annual reports (政府信息公开工作年度报告)
     into clean data.
 
-    Exit codes: 0 ok, 1 input could not be read, 2 usage, 3 identities broken.
+    Exit codes: 0 ok, 1 an input could not be read or an output not written, 2 usage,
+    3 identities broken.
     """
     ctx.ensure_object(dict)["verbose"] = verbose
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("report", type=click.Path(dir_okay=True, allow_dash=True))
-@click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write to DIR (t2.csv t3.csv t4.csv cells.csv findings.csv report.json), or to one "
-                   "file whose extension (.json, .csv, .jsonl, .xlsx) picks the format.")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "xlsx"]), default=None,
+@click.argument("report", type=REPORT_PATH)
+@click.option("-o", "--output", type=click.Path(readable=False), default=None,
+              help="Write to DIR (t2.csv t3.csv t4.csv cells.csv findings.csv report.json; a path ending "
+                   "in /, an existing directory or a name without extension), or to one file whose "
+                   "extension (.json, .csv, .jsonl, .xlsx) picks the format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format: json (the whole report; the default on stdout), csv "
                    "(the tidy cells on stdout; the wide tables and cells with -o DIR), jsonl "
                    "(one JSON object per cell), xlsx (the three tables as printed, merged headers "
@@ -116,6 +191,9 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
     """
     if fmt == "xlsx" and output is None and _stdout_is_terminal():
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
+    if output is not None:
+        with _usage_errors():
+            output_kind(output, fmt)  # before any reading
     rep = _read(report, input_format)
     _warn(rep, quiet)
     _write_report(rep, output, fmt, excel)
@@ -124,50 +202,26 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
 
 
 def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool) -> None:
-    csv_encoding = "utf-8-sig" if excel else "utf-8"
     if output is None:
-        if fmt == "xlsx":
-            sys.stdout.buffer.write(_xlsx(rep))
-            sys.stdout.buffer.flush()
-            return
-        text = tidy_csv(rep) if fmt == "csv" else cells_jsonl(rep) if fmt == "jsonl" else to_json(rep)
-        if fmt == "csv" and excel:
-            sys.stdout.buffer.write(text.encode("utf-8-sig"))
-        else:
-            click.echo(text, nl=False)
+        sys.stdout.buffer.write(stdout_bytes(rep, fmt, excel))
+        sys.stdout.buffer.flush()
         return
-    out = Path(output)
-    suffix = out.suffix.lower()
-    if suffix in (".json", ".csv", ".jsonl", ".xlsx"):
-        if fmt and fmt != suffix[1:]:
-            raise click.UsageError(f"--format {fmt} contradicts the extension of {output}")
-        if suffix == ".json":
-            write_files({out: to_json(rep)})
-        elif suffix == ".jsonl":
-            write_files({out: cells_jsonl(rep)})
-        elif suffix == ".xlsx":
-            write_files({out: _xlsx(rep)})
-        else:
-            write_files({out: tidy_csv(rep)}, encoding=csv_encoding)
-        return
-    if fmt in ("jsonl", "xlsx"):
-        write_files({out / ("cells.jsonl" if fmt == "jsonl" else "report.xlsx"):
-                     cells_jsonl(rep) if fmt == "jsonl" else _xlsx(rep)})
-        return
-    files: dict[Path, bytes] = {}
-    if fmt in (None, "csv"):
-        csvs = {out / f"{t}.csv": wide_csv(rep, t) for t in TABLES}
-        csvs[out / "cells.csv"] = tidy_csv(rep)
-        csvs[out / "findings.csv"] = findings_csv(rep)
-        files.update((path, text.encode(csv_encoding)) for path, text in csvs.items())
-    if fmt in (None, "json"):
-        files[out / "report.json"] = to_json(rep).encode("utf-8")
+    with _usage_errors():
+        files = output_files(rep, output, fmt, excel)
     write_files(files)  # all or none
 
 
+@contextlib.contextmanager
+def _usage_errors():
+    """An :class:`~gipextract.export.OutputChoiceError` as click's usage error (exit 2)."""
+    try:
+        yield
+    except OutputChoiceError as e:
+        raise click.UsageError(str(e)) from None
+
+
 @main.command(context_settings=CONTEXT)
-@click.argument("reports", nargs=-1, required=True, metavar="REPORT...",
-                type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT...", type=REPORT_PATH)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="text: a readable table per report (the default); json: one array with the "
                    "findings of every report, for machines.")
@@ -204,7 +258,7 @@ def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, input_forma
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("report", type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("report", type=REPORT_PATH)
 @input_options
 @handle_errors
 def inspect(report: str, input_format: str | None) -> None:
@@ -215,20 +269,12 @@ def inspect(report: str, input_format: str | None) -> None:
     from .inspect import inspect_report
     from .pipeline import read_document_from
 
-    if report == "-":
-        doc = read_document_from(sys.stdin.buffer.read(), input_format, name="<stdin>")
-    else:
-        doc = read_document_from(report, input_format)
-    click.echo(inspect_report(doc), nl=False)
+    src, name = _source(report)
+    click.echo(inspect_report(read_document_from(src, input_format, name=name)), nl=False)
 
 
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
-
-
-def _xlsx(rep: Report) -> bytes:
-    from .export.xlsx import to_xlsx  # openpyxl is imported only when asked for
-    return to_xlsx(rep)
 
 
 @main.command(context_settings=CONTEXT)

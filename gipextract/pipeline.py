@@ -9,46 +9,112 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+import stat
 from typing import BinaryIO
 
 from .document import Document, Source
 from .errors import GipextractError, ReadError
 from .locate import Located, locate
 from .readers import detect_format, read_document
+from .readers.docx import MAX_UNCOMPRESSED as _DOCX_MAX_BYTES
+from .readers.pdf import MAX_BYTES as _PDF_MAX_BYTES
 from .reconstruct import reconstruct
 from .report import Report
 from .unflatten import looks_flattened, unflatten
 from .validate import validate
 
-#: Inputs larger than this are refused (a report is well under 100 MB).
-MAX_INPUT_BYTES = 512 * 1024 * 1024
+#: The largest input of each format (bytes), checked once the format is known.
+#: A report is well under 1 MB of text.  The text-like readers need up to
+#: ~155× (text), ~80× (Markdown) and ~90× (HTML) their input in memory on
+#: degenerate input (a million one-digit cells), so these caps keep any input
+#: under ~0.4 GB; PDF and DOCX take the limits of their readers
+#: (:data:`gipextract.readers.pdf.MAX_BYTES`, the DOCX reader's inflated-size
+#: limit :data:`gipextract.readers.docx.MAX_UNCOMPRESSED`).  A forced reader
+#: not listed here gets :data:`MAX_INPUT_BYTES`.
+FORMAT_LIMITS: dict[str, int] = {
+    "text": 2 * 2**20,
+    "markdown": 2 * 2**20,
+    "html": 4 * 2**20,
+    "pdf": _PDF_MAX_BYTES,
+    "docx": _DOCX_MAX_BYTES,
+}
+#: No input larger than this is read at all (the largest of :data:`FORMAT_LIMITS`):
+#: :func:`load` reads at most ``MAX_INPUT_BYTES + 1`` bytes of a file or stream.
+MAX_INPUT_BYTES = max(FORMAT_LIMITS.values())
+#: Format detection looks at no more than this: anything longer can only be
+#: one of the formats recognised by their first bytes (PDF, DOCX) or refused.
+_DETECT_BYTES = max(v for k, v in FORMAT_LIMITS.items() if k not in ("pdf", "docx")) + 1
+_CHUNK = 2**20
 
 PathOrBytes = str | os.PathLike | bytes | bytearray | BinaryIO
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:g} MiB"
+
+
+def _too_large(path: str, limit: int, what: str = "any input", size: int | None = None) -> ReadError:
+    size_text = f"{size / 2**20:.1f} MiB, " if size is not None else ""
+    return ReadError(f"{size_text}larger than the {_mib(limit)} limit for {what}; not a report", path=path)
+
+
+def _read_bounded(stream, limit: int, path: str) -> bytes:
+    """At most ``limit + 1`` bytes of ``stream``, read in chunks.
+
+    :raises ReadError: more than ``limit`` bytes, or a text-mode stream.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = stream.read(min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        if isinstance(chunk, str):
+            raise ReadError("is a text stream; give the report's bytes (a file opened in binary mode)", path=path)
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > limit:
+        raise _too_large(path, limit)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def load(src: PathOrBytes, name: str | None = None) -> tuple[bytes, str]:
     """The bytes of ``src`` and a name for messages.
 
-    :param src: a path, ``bytes``, or a binary file object.
+    Reads through a bounded reader: never more than :data:`MAX_INPUT_BYTES`
+    + 1 bytes of a file or a stream (standard input included).  A path must be
+    a regular file: a device (``/dev/zero``), a FIFO or a socket is refused
+    without being opened, so nothing blocks or runs away.
+
+    :param src: a path, ``bytes``, or a binary file object (read to its end).
     :param name: the name to use in messages instead of the path.
-    :raises ReadError: the file is missing, unreadable, a directory, empty or
-        larger than :data:`MAX_INPUT_BYTES`.
+    :raises ReadError: the file is missing, unreadable (permission), a
+        directory, not a regular file, empty, or larger than
+        :data:`MAX_INPUT_BYTES`.  The message names the file (and the limit).
     """
     if isinstance(src, (bytes, bytearray)):
         data, path = bytes(src), name or "<bytes>"
+        if len(data) > MAX_INPUT_BYTES:
+            raise _too_large(path, MAX_INPUT_BYTES, size=len(data))
     elif hasattr(src, "read"):
-        data, path = src.read(), name or getattr(src, "name", "<stream>")
+        path = name or str(getattr(src, "name", "<stream>"))
+        data = _read_bounded(src, MAX_INPUT_BYTES, path)
     else:
         path = name or os.fspath(src)
-        p = Path(os.fspath(src))
         try:
-            if p.stat().st_size > MAX_INPUT_BYTES:
-                raise ReadError(f"larger than {MAX_INPUT_BYTES // 2**20} MiB; not a report", path=path)
-            data = p.read_bytes()
+            st = os.stat(src)
+            if stat.S_ISDIR(st.st_mode):
+                raise ReadError("is a directory, not a report file", path=path)
+            if not stat.S_ISREG(st.st_mode):
+                raise ReadError("is not a regular file (a device, FIFO or socket); give a report file, "
+                                "or '-' to read standard input", path=path)
+            if st.st_size > MAX_INPUT_BYTES:
+                raise _too_large(path, MAX_INPUT_BYTES, size=st.st_size)
+            with open(src, "rb") as fh:
+                data = _read_bounded(fh, MAX_INPUT_BYTES, path)
         except IsADirectoryError:
             raise ReadError("is a directory, not a report file", path=path) from None
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise ReadError("no such file", path=path) from None
         except PermissionError:
             raise ReadError("permission denied", path=path) from None
@@ -59,16 +125,28 @@ def load(src: PathOrBytes, name: str | None = None) -> tuple[bytes, str]:
     return data, path
 
 
+def check_size(data: bytes, fmt: str, path: str) -> None:
+    """Refuse ``data`` if it is larger than :data:`FORMAT_LIMITS` allows for
+    format ``fmt`` (:data:`MAX_INPUT_BYTES` for a format not listed).
+
+    :raises ReadError: naming the file, the format and the limit.
+    """
+    limit = FORMAT_LIMITS.get(fmt, MAX_INPUT_BYTES)
+    if len(data) > limit:
+        raise _too_large(path, limit, f"a {fmt} report", size=len(data))
+
+
 def read_document_from(src: PathOrBytes, format: str | None = None, name: str | None = None) -> Document:
     """Read ``src`` into a format-neutral :class:`Document` (the reader stage only).
 
     :param format: a name of :data:`gipextract.readers.READERS` (``"text"``,
         ``"markdown"``, ``"html"``, ``"docx"``, ``"pdf"``); detected from the
         content when ``None``.
-    :raises ReadError: see :func:`load` and the readers.
+    :raises ReadError: see :func:`load`, :func:`check_size` and the readers.
     """
     data, path = load(src, name)
-    fmt = format or detect_format(data, path)
+    fmt = format or detect_format(data if len(data) <= _DETECT_BYTES else data[:_DETECT_BYTES], path)
+    check_size(data, fmt, path)
     source = Source(path=path, format=fmt, sha256=hashlib.sha256(data).hexdigest())
     try:
         return read_document(data, source)

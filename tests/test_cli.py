@@ -145,3 +145,94 @@ def test_inspect_shows_each_stage():
 def test_inspect_explains_a_crawler_dump():
     r = run("inspect", str(FIXTURES / "v2021_city_flat.txt"))
     assert r.exit_code == 0 and "unflatten:" in r.stdout and "ambiguous" in r.stdout
+
+
+def test_help_names_every_exit_code():
+    text = " ".join(run("-h").stdout.split())
+    assert "Exit codes: 0 ok, 1 an input could not be read or an output not written, 2 usage, 3 identities " \
+           "broken." in text
+
+
+def test_the_package_namespace_holds_only_its_api():
+    import types
+
+    import gipextract
+
+    public = {n for n in dir(gipextract) if not n.startswith("_")}
+    modules = {n for n in public if isinstance(getattr(gipextract, n), types.ModuleType)}
+    assert public - modules == set(gipextract.__all__) - {"__version__"}
+
+
+# -- -o: a known extension is one file, a directory is a directory, anything else is a usage error --
+
+@pytest.mark.parametrize("output, files", [
+    ("r.json", ["r.json"]), ("r.csv", ["r.csv"]), ("r.jsonl", ["r.jsonl"]), ("r.xlsx", ["r.xlsx"]),
+    ("out.csv/", ["out.csv/cells.csv", "out.csv/findings.csv", "out.csv/report.json", "out.csv/t2.csv",
+                  "out.csv/t3.csv", "out.csv/t4.csv"]),
+    ("out", ["out/cells.csv", "out/findings.csv", "out/report.json", "out/t2.csv", "out/t3.csv", "out/t4.csv"]),
+])
+def test_output_names_a_file_or_a_directory(tmp_path, output, files):
+    r = run("extract", SAMPLE, "-o", str(tmp_path / output) + ("/" if output.endswith("/") else ""))
+    assert r.exit_code == 0, r.output
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == files
+
+
+@pytest.mark.parametrize("output, existing", [("r.parquet", False), ("r.txt", False), ("existing.txt", True),
+                                              ("Makefile", True)])
+def test_output_with_another_extension_is_a_usage_error(tmp_path, output, existing):
+    if existing:
+        (tmp_path / output).write_text("keep me")
+    r = run("extract", str(tmp_path / "missing-input.txt"), "-o", str(tmp_path / output))
+    assert r.exit_code == 2  # before the input is read: a missing input would be exit 1
+    assert ".json, .csv, .jsonl or .xlsx" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([output] if existing else [])
+
+
+def test_a_blocked_output_directory_is_left_as_it_was(tmp_path):
+    out = tmp_path / "half"
+    assert run("extract", str(FIXTURES / "v2019_county.txt"), "-o", str(out)).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "t4.csv").unlink()
+    (out / "t4.csv").mkdir()
+    r = run("extract", SAMPLE, "-o", str(out))
+    assert r.exit_code == 1
+    assert r.stderr == f"gipextract: error: {out / 't4.csv'}: cannot write output: it is a directory\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == {
+        n: b for n, b in before.items() if n != "t4.csv"}
+
+
+# -- a reader that goes away (| head -1) ends the output quietly; the exit code is the command's --------
+
+_CLOSED_PIPE_RUNS = {
+    "validate": (["validate", str(FIXTURES / "v2021_city_broken.txt"), SAMPLE], "stdout", 3),
+    "extract": (["extract", SAMPLE], "stdout", 0),
+    "inspect": (["inspect", SAMPLE], "stdout", 0),
+    "batch": (["batch", str(FIXTURES / "v2019_county.txt"), "-o", "{tmp}/batch", "--jobs", "1"], "stderr", 0),
+    "-h": (["-h"], "stdout", 0),
+    "--version": (["--version"], "stdout", 0),
+}
+
+
+def test_every_command_is_run_with_a_closed_pipe():
+    assert set(main.commands) <= set(_CLOSED_PIPE_RUNS)
+
+
+@pytest.mark.parametrize("name", sorted(_CLOSED_PIPE_RUNS))
+def test_a_closed_pipe_ends_the_output_quietly(tmp_path, name):
+    import os
+    import subprocess
+    import sys
+
+    args, stream, code = _CLOSED_PIPE_RUNS[name]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte: every write fails
+    other = tmp_path / "other.txt"
+    with open(other, "wb") as fh:
+        pipes = {"stdout": write_end, "stderr": fh} if stream == "stdout" else {"stdout": fh, "stderr": write_end}
+        r = subprocess.run([sys.executable, "-c", f"from gipextract.cli import main; main({args!r})"],
+                           stdin=subprocess.DEVNULL, timeout=300, **pipes)
+    os.close(write_end)
+    assert r.returncode == code
+    if stream == "stdout":  # nothing on stderr: no BrokenPipeError, no "internal error"
+        assert other.read_bytes() == b""

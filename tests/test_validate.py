@@ -353,6 +353,58 @@ def test_findings_csv_and_text():
     assert findings_csv(gipextract.read_report(COUNTY)) == ",".join(FINDINGS_COLUMNS) + "\n"
 
 
+def _all_fixture_reports():
+    return [gipextract.read_report(p) for p in sorted(FIXTURES.glob("*.txt"))]
+
+
+def test_findings_csv_writes_lists_and_dicts_as_json():
+    seen = set()
+    for report in _all_fixture_reports():
+        rows = list(csv.DictReader(io.StringIO(findings_csv(report))))
+        assert len(rows) == len(report.findings)
+        for f, row in zip(report.findings, rows):
+            for name in ("expected", "actual"):
+                v = getattr(f, name)
+                if isinstance(v, (list, dict)):
+                    assert json.loads(row[name]) == v and "'" not in row[name], (f.rule, row[name])
+                    seen.add(f.rule)
+                else:
+                    assert row[name] == ("" if v is None else str(int(v) if isinstance(v, float) and v.is_integer()
+                                                                 else v))
+    assert {"ambiguous", "split_recovered"} <= seen
+    flat = gipextract.read_report(FIXTURES / "v2021_city_flat.txt")
+    row = next(r for r in csv.DictReader(io.StringIO(findings_csv(flat))) if r["rule"] == "ambiguous")
+    assert json.loads(row["actual"])[0] == {"t2.art20_1.normative_documents.issued": 1,
+                                            "t2.art20_1.normative_documents.repealed": 2,
+                                            "t2.art20_1.normative_documents.in_force": 358}
+
+
+def test_findings_text_shortens_long_values():
+    from gipextract.export.findings import TEXT_CELL_WIDTH, _width
+
+    for report in _all_fixture_reports():
+        lines = findings_text(report).splitlines()[1:]
+        if not lines:
+            continue
+        head = lines[0]  # the column heads; every row is padded to where "cells" starts
+        assert _width(head[:head.index("cells")]) <= 2 + 20 + 2 + 8 + 2 + TEXT_CELL_WIDTH + 2 + TEXT_CELL_WIDTH + 2
+    flat = findings_text(gipextract.read_report(FIXTURES / "v2021_city_flat.txt"))
+    line = next(x for x in flat.splitlines() if x.lstrip().startswith("ambiguous"))
+    assert '[{"t2.art20_1.normative…' in line
+    assert "more than one way to cut it" in flat  # the message is whole
+
+
+def test_the_xlsx_findings_sheet_is_findings_csv():
+    from openpyxl import load_workbook
+
+    from gipextract.export.xlsx import to_xlsx
+
+    for report in _all_fixture_reports():
+        sheet = load_workbook(io.BytesIO(to_xlsx(report)))["findings"]
+        got = [["" if c.value is None else str(c.value) for c in r] for r in sheet.iter_rows()]
+        assert got == list(csv.reader(io.StringIO(findings_csv(report)))), report.source.path
+
+
 def test_cli_validate_json_and_unreadable_files(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"")

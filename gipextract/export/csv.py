@@ -1,12 +1,27 @@
 """CSV export: one wide CSV per table and one tidy CSV of all cells.
 
-Wide CSVs (``t2.csv``, ``t3.csv``, ``t4.csv``) have one column per row-index
-level (named as the template's ``row_levels``) followed by one column per data
-column, named by its header path joined with ``|``
-(``申请人情况|法人或其他组织|商业企业``).  The tidy CSV (``cells.csv``) has the
-columns of :data:`gipextract.report.TIDY_COLUMNS`.  Numbers are written as
-printed: counts without a decimal point, money with its fraction.  Null cells
-are empty.
+Wide CSVs (``t2.csv``, ``t3.csv``, ``t4.csv``) are meant for spreadsheets: one
+column per row-index level (named as the template's ``row_levels``) followed by
+one column per data column, named by its official header path joined with
+``|`` (``申请人情况|法人或其他组织|商业企业``).  Each value field is one of
+(:func:`gipextract.export.display.wide_text`):
+
+* a number, as printed: counts without a decimal point, money with its
+  fraction (``12``, ``1234.56``), in the unit of the column's official header;
+* a number followed by its unit (``21654145元``) when the report printed it in
+  another unit than the column's (a fee in 元 under ``本年收费金额（单位：万元）``,
+  ``元`` under 上一年项目数量), or any unit in a column whose format fixes none
+  (V2019 采购总金额);
+* empty: the report printed nothing, a dash or 无 there (flags ``blank``,
+  ``dash``, ``none_text``), or the row has no such column (表二's blocks);
+* ``[flag]`` — ``[unreadable]``, ``[ambiguous]``, ``[row_missing]`` …: a cell that
+  could not be read (or a row the report lacks).  It is never a number; the text
+  as printed is in ``cells.csv``'s ``raw`` and the reason in ``findings.csv``.
+
+The tidy CSV (``cells.csv``) has the columns of
+:data:`gipextract.report.TIDY_COLUMNS`, one row per cell: ``value`` is the
+number (empty when null), and ``unit``, ``raw`` and ``flag`` say in which unit
+it was printed, what text was read and why a value is null or special.
 """
 
 from __future__ import annotations
@@ -16,18 +31,7 @@ import io
 from collections.abc import Iterable
 
 from ..report import Report
-
-
-def _number(v) -> str:
-    if v is None:
-        return ""
-    try:
-        f = float(v)
-    except TypeError:  # pandas.NA
-        return ""
-    if f != f:  # NaN
-        return ""
-    return str(int(f)) if f.is_integer() else repr(f)
+from .display import column_units, number_text, wide_text
 
 
 def dedupe(names: list[str]) -> list[str]:
@@ -47,18 +51,28 @@ def dedupe(names: list[str]) -> list[str]:
 
 
 def wide_csv(report: Report, table: str) -> str:
-    """Table ``table`` of ``report`` as wide CSV text (module docstring); just a
-    header-less empty string if the report lacks the table."""
+    """Table ``table`` of ``report`` as wide CSV text (module docstring: numbers,
+    numbers with a unit, empty, ``[flag]``); just an empty string if the report
+    lacks the table.
+
+    :raises KeyError: ``table`` is not ``t2``, ``t3`` or ``t4``.
+    """
     frame = report.table(table)
-    if frame.empty:
+    tt = report.template_for(table)
+    if frame.empty or tt is None:
         return ""
-    flat = frame.copy()
+    units = column_units(report, table)
+    flat = frame.copy().astype(object)
+    for j, col in enumerate(tt.columns):  # the frame's columns and rows are the template's, in order
+        texts = []
+        for r in tt.rows:
+            spec = next((c for c in r.columns if c.path == col.path), None)
+            key = f"{table}.{r.key}.{spec.key}" if spec is not None else None
+            texts.append(wide_text(report.cells.get(key), units.get(key)) if key else "")
+        flat.iloc[:, j] = texts
     flat.columns = ["|".join(p for p in col if p) for col in frame.columns]
     flat = flat.reset_index()
     flat.columns = dedupe([str(c) for c in flat.columns])
-    nlev = frame.index.nlevels
-    for col in flat.columns[nlev:]:
-        flat[col] = [_number(v) for v in flat[col]]
     buf = io.StringIO()
     flat.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
@@ -67,7 +81,7 @@ def wide_csv(report: Report, table: str) -> str:
 def tidy_csv(report: Report) -> str:
     """All cells of ``report`` as tidy CSV text, one row per cell."""
     frame = report.tidy().copy()
-    frame["value"] = [_number(v) for v in frame["value"]]
+    frame["value"] = [number_text(v) for v in frame["value"]]
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
@@ -119,6 +133,6 @@ class TidyCsvFormatter:
                     heads.clear()
                 head = heads[c[:6]] = ",".join(esc(x) for x in c[:6])
             v = c[6]
-            value = str(v) if type(v) is int and -2**53 < v < 2**53 else _number(v)
+            value = str(v) if type(v) is int and -2**53 < v < 2**53 else number_text(v)
             lines.append(f"{head},{value},{esc(c[7])},{esc(c[8])},{esc(c[9])},{tail}")
         return "".join(lines)

@@ -1,18 +1,27 @@
 """Findings export: a report's findings as CSV, as a readable text table, or
 as JSON documents (for ``gipextract validate`` and ``extract -o DIR``).
 
-``findings.csv`` has the columns :data:`FINDINGS_COLUMNS`, one row per
+``findings.csv`` (and the XLSX ``findings`` sheet, from the same
+:func:`findings_rows`) has the columns :data:`FINDINGS_COLUMNS`, one row per
 finding: ``cells`` are the canonical keys separated by spaces, ``labels`` the
 same cells as ``row label/column label`` separated by ``; `` (labels as in the
 messages, :func:`gipextract.validate.cell_label`), ``expected``/``actual`` as
-in :class:`~gipextract.report.Finding` (empty when it has none).
+in :class:`~gipextract.report.Finding`: a number or text as it is, a list or
+dict (an ``ambiguous`` finding's candidate cuts) as JSON with Chinese kept,
+empty when it has none.
+
+The text table of :func:`findings_text` (``gipextract validate``) shortens an
+``expected``/``actual`` wider than :data:`TEXT_CELL_WIDTH` columns with ``…``;
+the CSV and JSON outputs keep everything.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import unicodedata
+from collections.abc import Iterator
 
 from ..report import Finding, Report
 from ..validate import cell_label
@@ -21,14 +30,25 @@ from ..validate import cell_label
 FINDINGS_COLUMNS = ("source", "rule", "severity", "table", "cells", "labels", "expected", "actual", "message")
 #: How many cells the text table lists before it elides the middle ones.
 _SHOWN = 6
+#: Widest ``expected``/``actual`` in the text table (display columns; CJK count 2).
+TEXT_CELL_WIDTH = 24
 
 
-def _value(v) -> str:
+def field(v) -> int | float | str:
+    """A finding's ``expected``/``actual`` as one field: ``None`` → ``""``, a
+    whole float → ``int``, other numbers and text as they are, anything else
+    (lists, dicts) → compact JSON with Chinese kept."""
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+        return int(v)
+    if isinstance(v, (int, float, str)) and not isinstance(v, bool):
+        return v
+    return json.dumps(v, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def _value(v) -> str:
+    return str(field(v))
 
 
 def labels(report: Report, keys: list[str]) -> list[tuple[str, str]]:
@@ -44,16 +64,23 @@ def labels(report: Report, keys: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def findings_rows(report: Report) -> Iterator[list]:
+    """One list per finding of ``report``, in :data:`FINDINGS_COLUMNS` order
+    (module docstring): text, except ``expected``/``actual``, which are numbers
+    when the finding's are (see :func:`field`)."""
+    for f in report.findings:
+        yield [report.source.path, f.rule, f.severity, f.table or "", " ".join(f.cells),
+               "; ".join("/".join(p for p in pair if p) for pair in labels(report, f.cells)),
+               field(f.expected), field(f.actual), f.message]
+
+
 def findings_csv(report: Report) -> str:
     """The findings of ``report`` as CSV text with a header row (module
     docstring); just the header when there are none."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(FINDINGS_COLUMNS)
-    for f in report.findings:
-        w.writerow([report.source.path, f.rule, f.severity, f.table or "", " ".join(f.cells),
-                    "; ".join("/".join(p for p in pair if p) for pair in labels(report, f.cells)),
-                    _value(f.expected), _value(f.actual), f.message])
+    w.writerows(findings_rows(report))
     return buf.getvalue()
 
 
@@ -80,6 +107,19 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def shorten(text: str, width: int = TEXT_CELL_WIDTH) -> str:
+    """``text`` cut to at most ``width`` display columns, ending in ``…`` when cut."""
+    if _width(text) <= width:
+        return text
+    out, used = [], 1
+    for ch in text:
+        used += _width(ch)
+        if used > width:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
+
+
 def _pad(text: str, width: int, right: bool = False) -> str:
     gap = " " * max(0, width - _width(text))
     return gap + text if right else text + gap
@@ -104,7 +144,7 @@ def findings_text(report: Report) -> str:
     if not report.findings:
         return lines[0] + "\n"
     head = ("rule", "severity", "expected", "actual", "cells")
-    rows = [(f.rule, f.severity, _value(f.expected), _value(f.actual), describe_cells(report, f))
+    rows = [(f.rule, f.severity, shorten(_value(f.expected)), shorten(_value(f.actual)), describe_cells(report, f))
             for f in report.findings]
     widths = [max(_width(r[i]) for r in rows + [head]) for i in range(4)]
 

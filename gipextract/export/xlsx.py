@@ -17,9 +17,24 @@ Sheets:
 * ``cells`` — the tidy cells (:data:`gipextract.report.TIDY_COLUMNS`).
 * ``findings`` — the report's findings.
 
-Numbers are written as numbers.  A cell without a number shows the text the
-report printed there (``—``, ``无``), or stays empty; its ``flag`` is on the
-cells sheet.  A table the report lacks gives a sheet saying so.
+Numbers are written as numbers, in the unit of the official column header.
+The table sheets mark what a number alone would hide (the rules of
+:mod:`gipextract.export.display`, shared with the wide CSVs):
+
+* a cell that could not be read (``unreadable``, ``ambiguous``, ``row_missing``
+  …) stays empty, filled :data:`UNREAD_FILL` (light red), with a comment giving
+  its flag and the text as printed: ``ambiguous: printed as '26480430' — 16 cuts
+  fit (2 6 480430 | …); this cell could be 2, 26, 264, …``;
+* a number printed in another unit than its column's is written as text with
+  its unit (``21654145元``), filled :data:`UNIT_FILL` (light yellow), with a
+  comment naming both units;
+* a cell where the report printed a dash or 无 shows it as printed (``—``); a
+  blank one stays empty.
+
+The ``cells`` sheet has every cell's ``value``, ``unit``, ``raw`` and ``flag``;
+the ``findings`` sheet has the columns and conventions of ``findings.csv``
+(:data:`gipextract.export.findings.FINDINGS_COLUMNS`).  A table the report
+lacks gives a sheet saying so.
 """
 
 from __future__ import annotations
@@ -27,11 +42,14 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..report import TIDY_COLUMNS, Report
 from ..templates import TableTemplate
+from .display import cell_note, column_units, is_unread, number_text, other_unit
+from .findings import FINDINGS_COLUMNS, findings_rows
 
 #: The note the official 表三 prints in its top-left header cell (spec §4.1, §6.1 T3-A).
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
@@ -39,6 +57,11 @@ SHEETS = {"t2": "表二", "t3": "表三", "t4": "表四"}
 _HEADER = Font(bold=True)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+#: Fill of a cell that could not be read (its comment says why).
+UNREAD_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
+#: Fill of a number printed in another unit than its column's.
+UNIT_FILL = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")
+_COMMENT_SIZE = (90, 300)  # height, width in points
 
 
 def spans(paths: list[tuple[str, ...]]) -> list[tuple[int, int, int, int, str]]:
@@ -83,13 +106,26 @@ def _put(ws, row: int, col: int, last_row: int, last_col: int, value, header: bo
         ws.merge_cells(start_row=row, start_column=col, end_row=last_row, end_column=last_col)
 
 
-def _value(report: Report, key: str):
+def _put_value(ws, row: int, col: int, report: Report, key: str, units: dict[str, str | None]) -> None:
+    """Write the cell ``key`` at (``row``, ``col``) as the module docstring says:
+    a number, a number with its unit, a dash as printed, or empty; marked with
+    a fill and a comment when it is unread or in another unit."""
     cell = report.cells.get(key)
     if cell is None:
-        return None
+        return
+    unit = units.get(key)
     if cell.value is not None:
-        return cell.value
-    return cell.raw or None
+        printed_unit = other_unit(cell, unit)
+        value = cell.value if printed_unit is None else f"{number_text(cell.value)}{printed_unit}"
+    elif is_unread(cell):
+        value = None
+    else:  # printed nothing, a dash or 无: as printed
+        value = (cell.raw or "").strip() or None
+    target = ws.cell(row=row, column=col, value=value)
+    note = cell_note(report, cell, unit)
+    if note is not None:
+        target.fill = UNREAD_FILL if is_unread(cell) else UNIT_FILL
+        target.comment = Comment(note, "gipextract", height=_COMMENT_SIZE[0], width=_COMMENT_SIZE[1])
 
 
 def _grid(ws, report: Report, tt: TableTemplate) -> None:
@@ -112,9 +148,10 @@ def _grid(ws, report: Report, tt: TableTemplate) -> None:
     if width:
         for level, first, last_level, last, label in spans([_pad(p, width) for p in row_paths]):
             _put(ws, depth + first + 1, level + 1, depth + last + 1, last_level + 1, label)
+    units = column_units(report, tt.name)
     for i, row_keys in enumerate(keys):
         for j, key in enumerate(row_keys):
-            ws.cell(row=depth + i + 1, column=width + j + 1, value=_value(report, key))
+            _put_value(ws, depth + i + 1, width + j + 1, report, key, units)
     for j in range(width):
         ws.column_dimensions[get_column_letter(j + 1)].width = 14 if j < width - 1 else 36
     for j in range(len(columns)):
@@ -124,6 +161,7 @@ def _grid(ws, report: Report, tt: TableTemplate) -> None:
 def _blocks(ws, report: Report, tt: TableTemplate) -> None:
     """表二: one block per 第二十条 item (spec §3)."""
     width = 1 + max(len(r.columns) for r in tt.rows)
+    units = column_units(report, tt.name)
     at = 1
     for bkey, blabel in tt.blocks:
         rows = [r for r in tt.rows if r.group == bkey]
@@ -136,7 +174,7 @@ def _blocks(ws, report: Report, tt: TableTemplate) -> None:
             _put(ws, at + 2 + i, 1, at + 2 + i, 1, r.label, header=False)
             for j, key in enumerate(tt.row_cell_keys(r)):
                 last = width if j == len(cols) - 1 else j + 2
-                ws.cell(row=at + 2 + i, column=j + 2, value=_value(report, key))
+                _put_value(ws, at + 2 + i, j + 2, report, key, units)
                 if last != j + 2:
                     ws.merge_cells(start_row=at + 2 + i, start_column=j + 2, end_row=at + 2 + i, end_column=last)
         at += 2 + len(rows)
@@ -152,6 +190,9 @@ def _rows_sheet(wb: Workbook, title: str, header: tuple[str, ...], rows) -> None
         c.font = _HEADER
     for row in rows:
         ws.append(list(row))
+        for c in ws[ws.max_row]:
+            if c.data_type == "f":  # text read from a report that starts with "=" is text, not a formula
+                c.data_type = "s"
     ws.freeze_panes = "A2"
 
 
@@ -169,13 +210,7 @@ def to_xlsx(report: Report) -> bytes:
         else:
             _grid(ws, report, tt)
     _rows_sheet(wb, "cells", TIDY_COLUMNS, report.tidy_rows())
-    _rows_sheet(wb, "findings", ("rule", "severity", "table", "cells", "expected", "actual", "message"),
-                ((f.rule, f.severity, f.table, ";".join(f.cells), _cell_text(f.expected), _cell_text(f.actual),
-                  f.message) for f in report.findings))
+    _rows_sheet(wb, "findings", FINDINGS_COLUMNS, findings_rows(report))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _cell_text(v):
-    return v if v is None or isinstance(v, (int, float, str)) else str(v)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from ..document import Document, Source
 from ..errors import ReadError, UnsupportedFormatError
 from .docx import read_docx
+from .encoding import looks_binary
 from .html import looks_like_html, read_html
 from .markdown import looks_like_markdown, read_markdown
 from .pdf import read_pdf
@@ -40,6 +41,8 @@ def detect_format(data: bytes, name: str = "") -> str:
     UTF-16 HTML are ``"html"``.
 
     :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2), or RTF.
+    :raises ReadError: other binary data (not a PDF, DOCX or HTML report,
+        whatever its name says).
     """
     head = data[:4096].lstrip()
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
@@ -60,9 +63,27 @@ def detect_format(data: bytes, name: str = "") -> str:
         return "html"
     if looks_like_html(data):
         return "html"
+    if looks_binary(data):
+        raise ReadError(f"binary data that is not a PDF, DOCX or HTML report{_named_as(name)}",
+                        path=name or "<bytes>")
     if b"|" in data and looks_like_markdown(data.decode("latin-1")):  # the markers are ASCII
         return "markdown"
     return "text"
+
+
+#: Extensions that promise a format recognised by its first bytes, and what that format starts with.
+_PROMISED = {".pdf": ("a PDF", "%PDF-"), ".docx": ("a Word document", "a zip header"),
+             ".docm": ("a Word document", "a zip header"), ".dotx": ("a Word document", "a zip header")}
+
+
+def _named_as(name: str) -> str:
+    """`` (named .pdf, but it does not start with %PDF-: damaged, or not a PDF)`` when
+    ``name``'s extension promised a format, else ``""``."""
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in _PROMISED:
+        return ""
+    what, start = _PROMISED[ext]
+    return f" (named {ext}, but it does not start with {start}: damaged, or not {what})"
 
 
 def read_document(data: bytes, source: Source) -> Document:

@@ -127,14 +127,15 @@ def check_zip(data: bytes, path: str) -> zipfile.ZipFile:
                         f"(limit {MAX_UNCOMPRESSED // 2**20} MiB); not a report", path=path)
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names:
-        what = "a zip archive"
-        if "mimetype" in names:
-            kind = read_member(zf, "mimetype", path)[:100].decode("ascii", "replace")
-            what = ("an OpenDocument file (.odt/.ods)" if "opendocument" in kind
-                    else "an EPUB book" if "epub" in kind else what)
+        kind = read_member(zf, "mimetype", path)[:100].decode("ascii", "replace") if "mimetype" in names else ""
+        if "opendocument" in kind:
+            raise UnsupportedFormatError(
+                "an OpenDocument file (.odt/.ods), not a Word document (.docx); convert it to .docx first, "
+                "e.g. `libreoffice --headless --convert-to docx FILE`", path=path)
+        what = "an EPUB book" if "epub" in kind else "a zip archive"
         raise UnsupportedFormatError(
-            f"{what}, not a Word document (.docx); convert it to .docx first, "
-            f"e.g. `libreoffice --headless --convert-to docx FILE`", path=path)
+            f"{what}, not a Word document (.docx) or any report format gipextract reads; "
+            f"if the report is inside it, unpack it and give the report file", path=path)
     return zf
 
 
