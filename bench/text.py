@@ -16,6 +16,10 @@ holds) on REPORT (default: the seed report
 
 Target (issue 2): pipeline / bare LALR ≤ 2.
 
+It also checks that reading scales linearly with the input: the text reader
+on N and 4·N lines of each layout (paragraphs only, cells only, rows, a
+paragraph between rows) must take about 4× as long, not 16×.
+
 The median of RUNS timings is reported; the first run (grammar compilation)
 is excluded from both.
 """
@@ -55,6 +59,13 @@ def main() -> None:
     print(f"gipextract read_report:  {t_full * 1e3:8.3f} ms/report")
     print(f"ratio vs bare LALR:      {t_full / t_bare:8.2f}  (target ≤ 2)")
     print(f"  (ratio vs lexer alone: {t_full / t_lex:8.2f})")
+    print("scaling (time for 4·N lines / time for N lines; linear ≈ 4):")
+    for name, unit in (("paragraphs", "一二三\n"), ("cells", "\t1\n"), ("rows", "\t1\n\n"),
+                       ("paragraph, row", "说明\n\t1\n")):
+        small, large = (unit * 10_000).encode("utf-8"), (unit * 40_000).encode("utf-8")
+        t_small = timed(lambda: gipextract.read_document_from(small, "text"), 3)
+        t_large = timed(lambda: gipextract.read_document_from(large, "text"), 3)
+        print(f"  {name:16s} {t_large / t_small:5.1f}×  ({t_large * 1e3:.0f} ms for 40,000 lines)")
 
 
 if __name__ == "__main__":
