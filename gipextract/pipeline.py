@@ -34,7 +34,7 @@ from .validate import validate
 FORMAT_LIMITS: dict[str, int] = {
     "text": 2 * 2**20,
     "markdown": 2 * 2**20,
-    "html": 4 * 2**20,
+    "html": 64 * 2**20,  # a Word web page (MHTML) with its images; the markup itself: readers.html.MAX_HTML_BYTES
     "pdf": _PDF_MAX_BYTES,
     "docx": _DOCX_MAX_BYTES,
 }
@@ -43,7 +43,7 @@ FORMAT_LIMITS: dict[str, int] = {
 MAX_INPUT_BYTES = max(FORMAT_LIMITS.values())
 #: Format detection looks at no more than this: anything longer can only be
 #: one of the formats recognised by their first bytes (PDF, DOCX) or refused.
-_DETECT_BYTES = max(v for k, v in FORMAT_LIMITS.items() if k not in ("pdf", "docx")) + 1
+_DETECT_BYTES = max(FORMAT_LIMITS["text"], FORMAT_LIMITS["markdown"]) + 1  # HTML is told by its first bytes
 _CHUNK = 2**20
 
 PathOrBytes = str | os.PathLike | bytes | bytearray | BinaryIO

@@ -269,10 +269,10 @@ def to_word_html(doc: Document) -> bytes:
     return "".join(out).encode("gbk")
 
 
-def to_mhtml(doc: Document) -> bytes:
+def to_mhtml(doc: Document, image_bytes: int = 16) -> bytes:
     """``doc`` as Word's "Single File Web Page" (MHTML, ``multipart/related``):
     the Word-HTML of :func:`to_word_html` as a quoted-printable ``text/html``
-    part declared GB2312, plus an image part."""
+    part declared GB2312, plus an image part of about ``image_bytes``."""
     from email.mime.image import MIMEImage
     from email.mime.multipart import MIMEMultipart
     from email.mime.nonmultipart import MIMENonMultipart
@@ -285,7 +285,7 @@ def to_mhtml(doc: Document) -> bytes:
     email.encoders.encode_quopri(part)
     part["Content-Location"] = "file:///C:/report.htm"
     msg.attach(part)
-    img = MIMEImage(b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "png")
+    img = MIMEImage(b"\x89PNG\r\n\x1a\n" + b"\0" * image_bytes, "png")
     img["Content-Location"] = "file:///C:/report.files/image001.png"
     msg.attach(img)
     return msg.as_bytes()

@@ -153,3 +153,28 @@ def test_a_zip_is_told_what_to_do_with_it():
                                         r"convert it to \.docx first"):
         gipextract.read_document_from(_zip({"mimetype": b"application/vnd.oasis.opendocument.text",
                                             "content.xml": b"<x/>"}), name="r.odt")
+
+
+def test_a_zip_holding_a_pdf_is_a_zip():
+    import io
+    import zipfile
+
+    from gipextract.readers import detect_format
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("a.pdf", b"%PDF-1.4\n%fake\n")
+    assert detect_format(buf.getvalue(), "archive.zip") == "docx"  # the DOCX reader then names it a plain zip
+
+
+def test_an_mhtml_page_with_large_images_is_read_but_large_markup_is_not(tmp_path):
+    from gipextract.readers.html import MAX_HTML_BYTES
+
+    from . import render
+    from .conftest import FIXTURES
+    doc = gipextract.read_document_from(FIXTURES / "v2021_city.txt")
+    big = render.to_mhtml(doc, image_bytes=MAX_HTML_BYTES + 2**20)  # the images count against no limit
+    assert len(big) > MAX_HTML_BYTES
+    assert gipextract.read_report(big, name="report.mht").cells["t3.new_received.total"].value == 41
+    markup = b"<html><body>" + b"<p>x</p>" * (MAX_HTML_BYTES // 8) + b"</body></html>"
+    with pytest.raises(gipextract.ReadError, match="MiB"):
+        gipextract.read_report(markup, name="huge.html")

@@ -45,10 +45,10 @@ def detect_format(data: bytes, name: str = "") -> str:
         whatever its name says).
     """
     head = data[:4096].lstrip()
+    if data.startswith(b"PK\x03\x04"):  # before %PDF-: a zip may hold a PDF near its start
+        return "docx"
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return "pdf"
-    if data.startswith(b"PK\x03\x04"):
-        return "docx"
     if data.startswith(_OLE2):
         raise UnsupportedFormatError(
             "a legacy binary Word/WPS document (.doc/.wps), which gipextract cannot read; "

@@ -80,6 +80,11 @@ _CELL = ("td", "th")
 _DIGIT = re.compile(r"\d")
 _SPAN_LIMIT = {"colspan": 1000, "rowspan": 65534}
 
+#: The largest HTML markup read (lxml holds ~90× its input on degenerate pages,
+#: so this keeps a page under ~0.4 GB).  For a Word "single file web page"
+#: (MHTML) it applies to the HTML part, not to the embedded images.
+MAX_HTML_BYTES = 4 * 2**20
+
 
 def _codec(name: str, data: bytes) -> str | None:
     name = name.strip().lower()
@@ -339,6 +344,9 @@ def read_html(data: bytes, source: Source) -> Document:
         data, declared = mhtml
     else:
         declared = None
+    if len(data) > MAX_HTML_BYTES:  # the markup itself; an MHTML file's images do not count
+        raise ReadError(f"the HTML is {len(data) / 2**20:.1f} MiB, more than the {MAX_HTML_BYTES // 2**20} MiB "
+                        f"a report's page can be", path=source.path)
     text, source.encoding = decode_html(data, source.path, declared)
     root = _parse(text, source.path)
     walker = _Walker()
