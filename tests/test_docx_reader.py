@@ -294,3 +294,16 @@ def test_blank_official_template_reads_as_v2021_with_every_cell_blank(corpus):
     assert r.template == "V2021"
     t2_t3 = [c for c in r.cells.values() if c.table in ("t2", "t3")]
     assert len(t2_t3) == 185 and {(c.value, c.flag) for c in t2_t3} == {(None, "blank")}
+
+
+def test_a_main_document_part_past_the_part_limit_is_refused():
+    import io
+    import zipfile
+
+    from gipextract.readers.docx import MAX_PART
+    from gipextract.readers.docx import read_member
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b" " * (MAX_PART + 1))  # compresses to almost nothing
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z, pytest.raises(ReadError, match="MiB"):
+        read_member(z, "word/document.xml", "big.docx")

@@ -57,6 +57,11 @@ from ..errors import ReadError, UnsupportedFormatError
 
 #: Largest total inflated size of the package's members (bytes).
 MAX_UNCOMPRESSED = 200 * 2**20
+#: Largest inflated size of one XML part the reader parses (the main document,
+#: relationships, content types).  A report's document.xml is well under
+#: 1 MiB (images are separate parts, never inflated); lxml holds several
+#: times a part's size, so this keeps parsing well under 1 GB.
+MAX_PART = 32 * 2**20
 #: Largest number of members in the package.
 MAX_MEMBERS = 10_000
 #: Largest column span taken from ``w:gridSpan``/``w:gridBefore`` (Word allows 63 columns).
@@ -141,8 +146,8 @@ def check_zip(data: bytes, path: str) -> zipfile.ZipFile:
 
 def read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
     """The inflated bytes of member ``name``, read in 1 MiB steps and never
-    past the size its header declares (nor :data:`MAX_UNCOMPRESSED`), so a
-    member that lies about its size cannot exhaust memory.
+    past the size its header declares (nor :data:`MAX_PART`), so a member
+    that lies about its size cannot exhaust memory.
 
     :raises ReadError: the member is missing, corrupt (bad CRC, bad data) or
         too large.
@@ -154,7 +159,10 @@ def read_member(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
         if name.lower() not in lower:
             raise ReadError(f"not a readable .docx: the package has no part {name!r}", path=path) from None
         info = zf.getinfo(lower[name.lower()])
-    limit = min(info.file_size, MAX_UNCOMPRESSED)
+    if info.file_size > MAX_PART:
+        raise ReadError(f"refused: part {name!r} would inflate to {info.file_size / 2**20:.0f} MiB "
+                        f"(limit {MAX_PART // 2**20} MiB); not a report", path=path)
+    limit = min(info.file_size, MAX_PART)
     chunks, size = [], 0
     try:
         with zf.open(info) as f:
