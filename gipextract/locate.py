@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from .chain import heaviest_chain
 from .document import Document, Paragraph, TableBlock
 from .normalize import clean_text, label_core, label_key
-from .templates import TABLES, VERSIONS, SectionSpec, all_row_labels, get_template, sections
+from .templates import TABLES, VERSIONS, SectionSpec, all_row_labels, get_template, section_tables, sections
 from .values import looks_like_value
 
 _NUMBERED = re.compile(r"^([一二三四五六七八九十]+)\s*[、.．]")
 _SUBNUMBERED = re.compile(r"^[(（]\s*[一二三四五六七八九十\d]+\s*[)）]|^\d+\s*[.、．]")
 _MAX_HEADING = 50
-_SECTION_TABLE = {"s2": "t2", "s3": "t3", "s4": "t4"}
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")
 _TITLE = re.compile(
@@ -216,7 +215,7 @@ def locate(doc: Document) -> Located:
                 current.paragraphs.append(block.text)
         else:
             hits = classify_block(block)
-            in_section = _SECTION_TABLE.get(current.key) if current else None
+            in_section = section_tables().get(current.key) if current else None
             top = max(hits.values())
             if top >= 2:
                 choice = [t for t, h in hits.items() if h == top]

@@ -37,11 +37,12 @@ from .locate import Located
 from .normalize import clean_text, label_core, label_key, numbering, similarity
 from .report import CellValue, ExtraRow, Finding, Report
 from .split import Column, RowRun, is_run, recover
-from .templates import TABLES, VERSIONS, RowSpec, TableTemplate, get_template, settings
+from .templates import (TABLE_SHORT, TABLES, VERSIONS, RowSpec, TableTemplate, get_template, section_tables,
+                        sections, settings)
 from .values import MONEY, looks_like_value, parse_value
 
-TABLE_NAMES = {"t2": "表二 主动公开政府信息情况", "t3": "表三 收到和处理政府信息公开申请情况",
-               "t4": "表四 政府信息公开行政复议、行政诉讼情况"}
+#: 表二 主动公开政府信息情况 …: each table by its short name and its section's official heading.
+TABLE_NAMES = {t: f"{TABLE_SHORT[t]} {s.official.split('、', 1)[1]}" for s in sections() if (t := s.table)}
 _ALL_BLANK_WEIGHT = 0.9
 
 
@@ -505,7 +506,7 @@ def reconstruct(located: Located) -> Report:
             message=f"Neither the tables nor the year tell the format version; the tables are keyed as {fallback}."))
     for t in TABLES:
         if t not in report.table_versions:
-            sec = {"t2": "s2", "t3": "s3", "t4": "s4"}[t]
+            sec = next(k for k, v in section_tables().items() if v == t)
             where = f" (section {located.sections[sec].heading!r} has none)" if sec in located.sections else ""
             if doc.incomplete:
                 why = f" Part of the document could not be read: {' '.join(doc.notes)}"

@@ -37,14 +37,13 @@ from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
 from .locate import heading_strength
 from .normalize import _TRAD_MAP
-from .templates import TABLES, VERSIONS, get_template, sections
+from .templates import TABLES, VERSIONS, get_template, section_tables, sections
 
 #: A paragraph shorter than this is never a run-together report.
 MIN_RUN = 200
 #: Rows whose labels must be found, with digits after them, to call a text flattened.
 MIN_LABELS = 3
 
-_SECTION_TABLE = {"s2": "t2", "s3": "t3", "s4": "t4"}
 _DROP = set(" \t\r\n\u3000\xa0\u200b\ufeff“”\"'「」『』‘’")
 _VALUE_RUN = re.compile(r"[\s\d.,，+\-−—–/／\\元万]*")
 _HEADING_START = re.compile(r"[一二三四五六]\s*、")
@@ -261,7 +260,7 @@ def _unflatten_run(text: str) -> list:
     done_tables = set()
     for (a, b, key), (nxt, _, _) in zip(bounds, bounds[1:]):
         out.append(Paragraph(s.original[s.pos(a):s.end(b)].strip(), where=f"char {s.pos(a)}"))
-        table = _SECTION_TABLE.get(key)
+        table = section_tables().get(key)
         if table is None:
             para(b, nxt)
             continue

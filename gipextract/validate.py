@@ -117,7 +117,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .report import CellValue, Finding, Report
-from .templates import TABLES, VERSIONS, BoundSpec, TableTemplate, get_template
+from .templates import TABLE_SHORT, TABLES, VERSIONS, BoundSpec, TableTemplate, get_template
 
 Number = int | float
 
@@ -127,7 +127,6 @@ ZERO_FLAGS = frozenset({"blank", "dash", "none_text", "row_missing"})
 #: Rule ids of the info findings this module adds besides the template's rules.
 INFO_RULES = ("blank_total", "not_checked")
 
-_TABLE_SHORT = {"t2": "表二", "t3": "表三", "t4": "表四"}
 _NAN = math.nan
 _MISSING = object()
 _GROUP_NUMBER = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
@@ -499,7 +498,7 @@ class _Writer:
 
     def __init__(self, c: _Compiled, cells: Mapping[str, CellValue], ev: Evaluation, nums: list, residuals: list):
         self.c, self.cells, self.ev, self.nums, self.res = c, cells, ev, nums, residuals
-        self.short = _TABLE_SHORT[c.tt.name]
+        self.short = TABLE_SHORT[c.tt.name]
 
     def label(self, key: str) -> str:
         return "/".join(cell_label(self.c.tt.version, key))

@@ -47,13 +47,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..report import TIDY_COLUMNS, Report
-from ..templates import TableTemplate
+from ..templates import TABLE_SHORT, TableTemplate
 from .display import cell_note, column_units, is_unread, number_text, other_unit
 from .findings import FINDINGS_COLUMNS, findings_rows
 
 #: The note the official 表三 prints in its top-left header cell (spec §4.1, §6.1 T3-A).
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
-SHEETS = {"t2": "表二", "t3": "表三", "t4": "表四"}
+SHEETS = TABLE_SHORT
 _HEADER = Font(bold=True)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)

@@ -28,6 +28,8 @@ from ..errors import TemplateError
 from ..normalize import label_key
 
 TABLES = ("t2", "t3", "t4")
+#: How a report names each table (表二 主动公开 …), for messages and sheet names.
+TABLE_SHORT = {"t2": "表二", "t3": "表三", "t4": "表四"}
 VERSIONS = ("V2019", "V2021")
 #: Comparison operators an identity may use: "=" for identities, "<=" / ">=" for plausibility rules.
 OPS = ("=", "<=", ">=")
@@ -219,8 +221,9 @@ class Template:
 class SectionSpec:
     """One of the six sections: ``key`` (``s1``…``s6``), descriptive ``name``,
     ``number`` (``一``…``六``), ``official`` heading, keyword ``rules`` (tuples
-    of groups that must all match; a group is a tuple of alternatives) and the
-    ``variants`` seen in real reports."""
+    of groups that must all match; a group is a tuple of alternatives), the
+    ``variants`` seen in real reports, and the ``table`` the section holds
+    (``t2``/``t3``/``t4``, or ``None``)."""
 
     key: str
     name: str
@@ -228,6 +231,7 @@ class SectionSpec:
     official: str
     rules: tuple[tuple[tuple[str, ...], ...], ...]
     variants: tuple[str, ...]
+    table: str | None = None
 
 
 def _load_toml(name: str) -> dict:
@@ -408,8 +412,15 @@ def sections() -> tuple[SectionSpec, ...]:
     out = []
     for s in _load_toml("sections.toml")["sections"]:
         rules = tuple(tuple(tuple(g.split("|")) for g in rule) for rule in s["rules"])
-        out.append(SectionSpec(s["key"], s["name"], s["number"], s["official"], rules, tuple(s.get("variants", ()))))
+        out.append(SectionSpec(s["key"], s["name"], s["number"], s["official"], rules, tuple(s.get("variants", ())),
+                               s.get("table")))
     return tuple(out)
+
+
+@cache
+def section_tables() -> dict[str, str]:
+    """Section key → the statistics table it holds: ``{"s2": "t2", "s3": "t3", "s4": "t4"}``."""
+    return {s.key: s.table for s in sections() if s.table}
 
 
 @cache
