@@ -24,9 +24,9 @@ import io
 from pathlib import Path
 
 import pdfplumber
+from timing import timed  # bench/timing.py
 
 import gipextract
-from timing import timed  # bench/timing.py
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -31,9 +31,9 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+from text import timed  # bench/text.py (this directory is on sys.path when run as a script)
 
 import gipextract
-from text import timed  # bench/text.py (this directory is on sys.path when run as a script)
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"

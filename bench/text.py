@@ -30,11 +30,11 @@ import argparse
 from pathlib import Path
 
 from lark import Lark
+from timing import timed  # bench/timing.py
 
 import gipextract
 from gipextract.readers.encoding import decode
 from gipextract.readers.text import grammar_text, prepare
-from timing import timed  # bench/timing.py
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "corpus" / "000_9ae0767dbc617b7e.txt"

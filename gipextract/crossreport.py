@@ -100,7 +100,7 @@ class ReportFacts:
             self.cells = CompactCells(self.cells)
 
     @classmethod
-    def of(cls, report: Report) -> "ReportFacts":
+    def of(cls, report: Report) -> ReportFacts:
         """The facts of ``report``."""
         return cls(report.source.path, report.agency, report.year, needed_cells(report.cells))
 

@@ -37,8 +37,17 @@ from .locate import Located
 from .normalize import clean_text, label_core, label_key, numbering, similarity
 from .report import CellValue, ExtraRow, Finding, Report
 from .split import Column, RowRun, is_run, recover
-from .templates import (TABLE_SHORT, TABLES, VERSIONS, RowSpec, TableTemplate, get_template, section_tables,
-                        sections, settings)
+from .templates import (
+    TABLE_SHORT,
+    TABLES,
+    VERSIONS,
+    RowSpec,
+    TableTemplate,
+    get_template,
+    section_tables,
+    sections,
+    settings,
+)
 from .values import MONEY, looks_like_value, parse_value
 
 #: 表二 主动公开政府信息情况 …: each table by its short name and its section's official heading.

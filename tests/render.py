@@ -273,11 +273,11 @@ def to_mhtml(doc: Document, image_bytes: int = 16) -> bytes:
     """``doc`` as Word's "Single File Web Page" (MHTML, ``multipart/related``):
     the Word-HTML of :func:`to_word_html` as a quoted-printable ``text/html``
     part declared GB2312, plus an image part of about ``image_bytes``."""
+    import email.charset
+    import email.encoders
     from email.mime.image import MIMEImage
     from email.mime.multipart import MIMEMultipart
     from email.mime.nonmultipart import MIMENonMultipart
-    import email.charset
-    import email.encoders
 
     msg = MIMEMultipart("related", type="text/html")
     part = MIMENonMultipart("text", "html", charset="gb2312")

@@ -26,8 +26,16 @@ from gipextract.export.parquet import batch_from_bytes
 from gipextract.readers import READERS
 from gipextract.report import TIDY_COLUMNS
 
-from .batch_helpers import (check_datapackage, crashy_many, outputs, read_csv, sigterm_guard,  # noqa: F401
-                            signal_on_read, synth, write)
+from .batch_helpers import (  # noqa: F401
+    check_datapackage,
+    crashy_many,
+    outputs,
+    read_csv,
+    signal_on_read,
+    sigterm_guard,
+    synth,
+    write,
+)
 from .conftest import FIXTURES
 
 GOOD = {  # relative path → (fixture, agency, year, scale)

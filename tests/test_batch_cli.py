@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from gipextract.cli import main
 
-from .batch_helpers import outputs, read_csv, sigterm_guard, signal_on_read, synth, write  # noqa: F401
+from .batch_helpers import outputs, read_csv, signal_on_read, sigterm_guard, synth, write  # noqa: F401
 from .conftest import FIXTURES
 
 

@@ -12,8 +12,6 @@ from gipextract.document import Paragraph, Source
 from gipextract.errors import ReadError, UnsupportedFormatError
 from gipextract.readers.docx import MAX_UNCOMPRESSED, read_docx
 
-from .conftest import CORPUS
-
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = (f'xmlns:w="{W}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
       'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
@@ -300,8 +298,7 @@ def test_a_main_document_part_past_the_part_limit_is_refused():
     import io
     import zipfile
 
-    from gipextract.readers.docx import MAX_PART
-    from gipextract.readers.docx import read_member
+    from gipextract.readers.docx import MAX_PART, read_member
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("word/document.xml", b" " * (MAX_PART + 1))  # compresses to almost nothing

@@ -6,7 +6,17 @@ import pytest
 import gipextract
 from gipextract.document import Paragraph, Source
 from gipextract.readers.layout import (
-    FRAGMENT, HEADING, LABEL, ROW, TEXT, Line, find_regions, is_page_marker, layout_blocks, line_kind, split_cells,
+    FRAGMENT,
+    HEADING,
+    LABEL,
+    ROW,
+    TEXT,
+    Line,
+    find_regions,
+    is_page_marker,
+    layout_blocks,
+    line_kind,
+    split_cells,
     with_blanks,
 )
 from gipextract.readers.text import read_text

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gipextract.document import Document, Paragraph, Source, TableBlock, Cell
+from gipextract.document import Cell, Document, Paragraph, Source, TableBlock
 from gipextract.locate import agency_from_title, locate, report_year
 from gipextract.readers.text import read_text
 

@@ -7,7 +7,7 @@ import pytest
 from gipextract.errors import UnsupportedFormatError
 from gipextract.readers import READERS, detect_format
 
-from .test_docx_reader import package, p
+from .test_docx_reader import p, package
 
 
 def test_readers_are_registered():

@@ -2,9 +2,9 @@
 
 import pytest
 
-from gipextract.locate import heading_strength
-from gipextract.templates import get_template, label_aliases, sections, VERSIONS
 from gipextract.errors import TemplateError
+from gipextract.locate import heading_strength
+from gipextract.templates import VERSIONS, get_template, label_aliases, sections
 
 
 @pytest.mark.parametrize("version, counts", [("V2019", {"t2": 22, "t3": 161, "t4": 15}),

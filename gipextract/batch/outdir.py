@@ -42,12 +42,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..crossreport import CROSS_RULES, NEEDED_KEYS
+from ..document import Source
 from ..errors import OutputError
 from ..export.csv import TidyCsvFormatter
 from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
 from ..export.findings import FINDINGS_COLUMNS, findings_csv
-from ..document import Source
 from ..report import TIDY_COLUMNS, Finding, Report
 from .inputs import InputFile, report_path
 from .worker import FileResult
@@ -392,7 +392,7 @@ class PreviousRun:
         self.reuse: dict[str, int] = {}
 
     @classmethod
-    def load(cls, root: str | os.PathLike) -> "PreviousRun | None":
+    def load(cls, root: str | os.PathLike) -> PreviousRun | None:
         """The previous run in ``root``, or ``None`` if there is none.
 
         :raises OutputError: ``manifest.csv`` exists but is not a gipextract

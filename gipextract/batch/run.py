@@ -27,7 +27,6 @@ from .outdir import OutputDir, PreviousRun, facts_of_rows
 from .scheduler import Scheduler, default_jobs
 from .worker import DEFAULT_TIMEOUT, FileResult, Task
 
-
 #: Seconds to wait for a Dask scheduler to answer before the batch fails.
 DASK_CONNECT_TIMEOUT = 10.0
 
@@ -97,7 +96,7 @@ class _Interrupt:
         if self._waiting:
             raise KeyboardInterrupt
 
-    def __enter__(self) -> "_Interrupt":
+    def __enter__(self) -> _Interrupt:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handler)

@@ -215,7 +215,7 @@ def _choices() -> str:
     return ", ".join(exts[:-1]) + " or " + exts[-1]
 
 
-def output_files(report: "Report", output: str, fmt: str | None = None, excel: bool = False) -> dict[Path, bytes]:
+def output_files(report: Report, output: str, fmt: str | None = None, excel: bool = False) -> dict[Path, bytes]:
     """The files ``gipextract extract -o output [--format fmt] [--excel]``
     writes for ``report``, as ``path → bytes`` for :func:`write_files`.
 
@@ -250,7 +250,7 @@ def output_files(report: "Report", output: str, fmt: str | None = None, excel: b
     return files
 
 
-def stdout_bytes(report: "Report", fmt: str | None = None, excel: bool = False) -> bytes:
+def stdout_bytes(report: Report, fmt: str | None = None, excel: bool = False) -> bytes:
     """``report`` as one stream in format ``fmt``: ``json`` (the default; the
     whole report), ``csv`` (the tidy cells; with a UTF-8 BOM if ``excel``),
     ``jsonl`` (one cell per line) or ``xlsx`` (the workbook)."""

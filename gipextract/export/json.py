@@ -27,7 +27,7 @@ from dataclasses import asdict
 from .. import report as _report
 
 
-def report_to_dict(report: "_report.Report") -> dict:
+def report_to_dict(report: _report.Report) -> dict:
     """The JSON document of ``report`` as a dict (module docstring)."""
     from .. import __version__
 
@@ -52,6 +52,6 @@ def report_to_dict(report: "_report.Report") -> dict:
     }
 
 
-def to_json(report: "_report.Report", indent: int | None = 2) -> str:
+def to_json(report: _report.Report, indent: int | None = 2) -> str:
     """``report`` as JSON text, non-ASCII kept (no ``\\uXXXX``), ending in a newline."""
     return json.dumps(report_to_dict(report), ensure_ascii=False, indent=indent) + "\n"

@@ -44,8 +44,8 @@ from __future__ import annotations
 import codecs
 import io
 import zipfile
-from itertools import islice
 import zlib
+from itertools import islice
 
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
