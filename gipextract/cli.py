@@ -273,6 +273,32 @@ def inspect(report: str, input_format: str | None) -> None:
     click.echo(inspect_report(read_document_from(src, input_format, name=name)), nl=False)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("report", type=REPORT_PATH)
+@click.option("-o", "--output", type=click.Path(readable=False), default=None,
+              help="Write the page to this file (e.g. page.html); standard output by default.")
+@click.option("--max-pages", type=click.IntRange(min=0), default=8, show_default=True,
+              help="The most PDF page images embedded beside the tables.")
+@input_options
+@handle_errors
+def review(report: str, output: str | None, max_pages: int, input_format: str | None) -> None:
+    """Write a review page of REPORT: one self-contained HTML file with 表二, 表三 and 表四
+    laid out as printed, the cells of each finding highlighted, and the source beside the
+    tables (the PDF's page images, or the table as read). Open it in any browser."""
+    from .export.review import review_page
+    from .pipeline import load
+
+    src, name = _source(report)
+    data, path = load(src, name)
+    rep = read_report(data, input_format, name=path)
+    page = review_page(data, rep, max_pages=max_pages).encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(page)
+        sys.stdout.buffer.flush()
+    else:
+        write_files({output: page})  # atomic: never half a page
+
+
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 

@@ -248,7 +248,8 @@ def _source_html(name: str, pages: dict[str, list[int]], shown: set[int], blocks
         figs = "".join(f'<figure><div class="pg pg{p}" role="img" aria-label="page {p}" tabindex="0"></div>'
                        f"<figcaption>page {p}</figcaption></figure>" for p in nums)
         label = f"page{'s' if len(nums) > 1 else ''} {', '.join(map(str, nums))}"
-        return f'<details class="source" open><summary>Source: {label}</summary><div class="pages">{figs}</div></details>'
+        return (f'<details class="source" open><summary>Source: {label}</summary>'
+                f'<div class="pages">{figs}</div></details>')
     text = source_text(blocks.get(name, []))
     if not text:
         return ""
@@ -299,7 +300,8 @@ def review_html(report: Report, *, located: Located | None = None, pdf: bytes | 
         title = f"{TABLE_SHORT[name]} {tt.title}" if tt is not None else TABLE_SHORT[name]
         version = f' <small class="ver">{_e(tt.version)}</small>' if tt is not None else ""
         sections.append(
-            f'<section class="tbl" id="sec-{name}" aria-labelledby="h-{name}"><h2 id="h-{name}">{_e(title)}{version}</h2>'
+            f'<section class="tbl" id="sec-{name}" aria-labelledby="h-{name}">'
+            f'<h2 id="h-{name}">{_e(title)}{version}</h2>'
             f'<div class="pair"><div class="gridwrap">{_table_html(report, name, cell_findings)}'
             f"{_extra_rows_html(report, name)}</div>"
             f"{_source_html(name, pages, shown, blocks, is_pdf)}</div></section>")
