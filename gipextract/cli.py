@@ -321,10 +321,12 @@ def _stdout_is_terminal() -> bool:
               help="Run the workers on this Dask distributed scheduler (e.g. tcp://host:8786); the "
                    "workers must see the input paths. Fails if it does not answer within 10 s.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file errors, no summary on stderr.")
+@click.option("--no-review", is_flag=True,
+              help="Do not write review/index.html and the review page of each report under review/.")
 @input_options
 @handle_errors
 def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, overwrite: bool, timeout: float,
-          dask_scheduler: str | None, quiet: bool, input_format: str | None) -> None:
+          dask_scheduler: str | None, quiet: bool, input_format: str | None, no_review: bool = False) -> None:
     """Convert many INPUTS (files, directories walked recursively, globs) into one dataset in OUTDIR.
 
     One manifest row per input file (status ok, findings, failed or no_tables); the tidy cells of
@@ -346,6 +348,7 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
     try:
         summary = run_batch(list(inputs), outdir, jobs=jobs, resume=resume, overwrite=overwrite,
                             input_format=input_format, timeout=timeout or None, dask_scheduler=dask_scheduler,
+                            review=not no_review,
                             on_start=start if show else None,
                             progress=(lambda entry, status: bars[0].update(1)) if show else None)
     except BatchUsageError as e:  # --resume with --overwrite, a malformed --dask-scheduler, OUTDIR in use
