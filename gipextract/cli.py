@@ -288,8 +288,7 @@ def review(report: str, output: str | None, max_pages: int, input_format: str | 
     from .export.review import review_page
     from .pipeline import load
 
-    src, name = _source(report)
-    data, path = load(src, name)
+    data, path = load(sys.stdin.buffer, "<stdin>") if report == "-" else load(report)
     rep = read_report(data, input_format, name=path)
     page = review_page(data, rep, max_pages=max_pages).encode("utf-8")
     if output is None:

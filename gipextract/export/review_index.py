@@ -192,7 +192,7 @@ def index_html(rows: list[IndexRow]) -> str:
     body = []
     for r in rows:
         name = _e(r.path)
-        link = f'<a href="{_e(r.page)}">{name}</a>' if r.page else name
+        link = f'<a href="{_e(r.page)}">{name}</a>' if r.page else f'<span class="name">{name}</span>'
         ident, ident_key = _identities(r)
         n = "" if r.n_findings is None else str(r.n_findings)
         err = f'<div class="err">{_e(r.error)}</div>' if r.error else ""
