@@ -191,8 +191,8 @@ def _cell_html(report: Report, key: str, rowspan: int, colspan: int, units: dict
             classes.append("unread")
         elif note is not None:
             classes.append("unit")
-        title = f"{cell.row_label} / {cell.col_label}" + (f"\n{note}" if note else "")
-        if cell.where:
+        title = f"{cell.row_label} / {cell.col_label}\n{note}" if note else ""
+        if title and cell.where:
             title += f"\n({cell.where})"
     attrs = [f'data-key="{_e(key)}"']
     if findings:
@@ -205,7 +205,9 @@ def _cell_html(report: Report, key: str, rowspan: int, colspan: int, units: dict
         attrs.append(f'rowspan="{rowspan}"')
     if colspan > 1:
         attrs.append(f'colspan="{colspan}"')
-    return f'<td class="{" ".join(classes)}" {" ".join(attrs)} title="{_e(title)}">{_e(shown)}</td>'
+    if title or findings:  # the cell panel shows it; plain cells need none (their labels are printed)
+        attrs.append(f'title="{_e(title or (f"{cell.row_label} / {cell.col_label}" if cell else key))}"')
+    return f'<td class="{" ".join(classes)}" {" ".join(attrs)}>{_e(shown)}</td>'
 
 
 def _table_html(report: Report, name: str, cell_findings: dict[str, list[int]]) -> str:

@@ -108,8 +108,9 @@ class ReviewIndex:
         """Record one manifest ``row`` of the input at ``rel`` (relative path);
         write its ``page`` if given, else link the page already there.
 
-        :param findings_csv: the input's findings rows (CSV, no header), to
-            count its findings when there is no new page.
+        :param findings_csv: for an input converted in this run, its findings
+            rows (CSV, no header), to count its findings when there is no new
+            page; ``None`` for an input kept from the previous run.
         :param previous_report: for an input kept from the previous run, its
             ``report`` there (``reports/<old rel>/report.json``): its page is
             moved from that run's place when the input's relative path changed.
@@ -126,6 +127,8 @@ class ReviewIndex:
                     os.replace(old, target)
                 except OSError as e:
                     raise OutputError(f"cannot write output: {e.strerror or e}", path=str(target)) from None
+        kept = findings_csv is None and m.get("status") != "failed"  # converted by a previous run
+        has_page = page is not None or (kept and target.is_file())
         if page is not None:
             try:
                 _write_atomic(target, page)
@@ -133,18 +136,16 @@ class ReviewIndex:
                 raise OutputError(f"cannot write output: {e.strerror or e}", path=str(target)) from None
             found = _N_FINDINGS.search(page[:4096])
             n = int(found.group(1)) if found else None
-        elif m.get("status") != "failed" and target.is_file():
+        elif has_page:
             try:
                 with open(target, "rb") as fh:
                     found = _N_FINDINGS.search(fh.read(4096))
                 n = int(found.group(1)) if found else None
             except OSError:
                 n = None
-        else:
-            target = None  # type: ignore[assignment]
         if n is None and findings_csv is not None:
             n = sum(1 for _ in csv.reader(io.StringIO(findings_csv.decode("utf-8"))))
-        link = page_path(rel).split("/", 1)[1] if target is not None else None
+        link = page_path(rel).split("/", 1)[1] if has_page else None
         self.rows.append(IndexRow(m.get("path", rel), link, m.get("status", ""), m.get("error", ""),
                                   m.get("template", ""), m.get("year", ""), m.get("agency", ""),
                                   m.get("n_errors", ""), n))
