@@ -63,6 +63,7 @@ MAX_WIDTH = 1100
 _GREYS = 16
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _PAGE = re.compile(r"\bpage (\d+)\b")
+_CELL = re.compile(r",? *cell \d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +149,15 @@ def source_text(blocks: list[TableBlock]) -> str:
     (the place in the source of the row's first cell that has one)."""
     lines = []
     for block in blocks:
+        prefix = f"{block.where}, " if block.where else None
+        if prefix:
+            lines.append(f"── {block.where} ──")
         for row in block.rows:
-            where = next((c.where for c in row if c.where), None) or block.where or ""
+            where = next((c.where for c in row if c.where), None) or ""
+            if prefix and where.startswith(prefix):  # "table 2, row 7, cell 1" under "table 2": "row 7"
+                where = _CELL.sub("", where[len(prefix):])
             cells = " │ ".join(c.text.replace("\n", " ") for c in row)
-            lines.append(f"{where:>14}  {cells}" if where else cells)
+            lines.append(f"{where:>9}  {cells}" if where else cells)
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -221,10 +227,14 @@ def _table_html(report: Report, name: str, cell_findings: dict[str, list[int]]) 
         if s.key is not None:
             html_cell = _cell_html(report, s.key, s.rowspan, s.colspan, units, cell_findings.get(s.key, []))
         else:
-            cls = "h" if s.header else "lbl"
+            label = not s.header or (layout.header_rows > 0 and s.col <= layout.label_cols
+                                     and s.row > layout.header_rows)  # 表三's stub
+            cls = "lbl" + (" group" if s.rowspan > 1 or s.colspan > 1 else "") if label else "h"
+            if s.row == 1 and s.col == 1 and layout.header_rows and layout.label_cols:
+                cls += " note"  # 表三's 勾稽 note over the corner
             span = (f' rowspan="{s.rowspan}"' if s.rowspan > 1 else "") + (
                 f' colspan="{s.colspan}"' if s.colspan > 1 else "")
-            scope = ' scope="row"' if not s.header else ""
+            scope = ' scope="row"' if cls.startswith("lbl") else ""
             html_cell = f'<th class="{cls}"{span}{scope}>{_e(s.text)}</th>'
         rows[s.row - 1].append(html_cell)
     body = "\n".join(f"<tr>{''.join(r)}</tr>" for r in rows)
