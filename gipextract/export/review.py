@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 MAX_PAGES = 8
 #: The most page images of one report in a batch (``review/`` pages stay small).
 BATCH_MAX_PAGES = 4
+#: The widest page image in a batch, in pixels.
+BATCH_MAX_WIDTH = 900
 #: The widest page image, in pixels; its height is bounded to 1.5 × this.
 MAX_WIDTH = 1100
 #: Grey levels of a page image (a quantized grayscale PNG: ~50–80 KB a page).

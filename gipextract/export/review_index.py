@@ -37,14 +37,14 @@ def page_path(rel: str) -> str:
     return "/".join((REVIEW_DIR, "pages", *rel.split(os.sep))) + ".html"
 
 
-def batch_page(data: bytes, report: Report, max_pages: int) -> bytes | None:
+def batch_page(data: bytes, report: Report, max_pages: int, max_width: int | None = None) -> bytes | None:
     """The review page of one batch input (UTF-8), or ``None`` if it cannot be
     made (the input is still converted: a page is never worth a failed file).
     The page records its number of findings for the index."""
-    from .review import review_page
+    from .review import BATCH_MAX_WIDTH, review_page
 
     try:
-        page = review_page(data, report, max_pages=max_pages)
+        page = review_page(data, report, max_pages=max_pages, max_width=max_width or BATCH_MAX_WIDTH)
     except Exception:  # noqa: BLE001 — no page for this input; the index says so
         return None
     meta = f'<meta name="gipextract-findings" content="{len(report.findings)}">'
