@@ -212,3 +212,20 @@ def test_real_pdf_002_review_page(corpus):
     assert "t4.admin_review.total" in marked(page, "finding-error")
     assert sorted(set(re.findall(r"\.pg(\d+)\{", page))) == ["2", "3", "4"]
     assert len(page.encode()) < 600_000
+
+
+def test_the_page_and_the_xlsx_share_one_layout(broken_pages):
+    """The XLSX's merged cells are exactly the page's rowspan/colspan cells."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from gipextract.export.xlsx import SHEETS, to_xlsx
+
+    report, _ = broken_pages["text"]
+    wb = load_workbook(io.BytesIO(to_xlsx(report)))
+    for name in TABLES:
+        merged = {(r.min_row, r.min_col, r.max_row, r.max_col) for r in wb[SHEETS[name]].merged_cells.ranges}
+        layout = table_layout(report.template_for(name))
+        assert merged == {(s.row, s.col, s.last_row, s.last_col) for s in layout.slots
+                          if (s.row, s.col) != (s.last_row, s.last_col)}
