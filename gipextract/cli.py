@@ -273,6 +273,31 @@ def inspect(report: str, input_format: str | None) -> None:
     click.echo(inspect_report(read_document_from(src, input_format, name=name)), nl=False)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("report", type=REPORT_PATH)
+@click.option("-o", "--output", type=click.Path(readable=False), default=None,
+              help="Write the page to this file (e.g. page.html); standard output by default.")
+@click.option("--max-pages", type=click.IntRange(min=0), default=8, show_default=True,
+              help="The most PDF page images embedded beside the tables.")
+@input_options
+@handle_errors
+def review(report: str, output: str | None, max_pages: int, input_format: str | None) -> None:
+    """Write a review page of REPORT: one self-contained HTML file with 表二, 表三 and 表四
+    laid out as printed, the cells of each finding highlighted, and the source beside the
+    tables (the PDF's page images, or the table as read). Open it in any browser."""
+    from .export.review import review_page
+    from .pipeline import load
+
+    data, path = load(sys.stdin.buffer, "<stdin>") if report == "-" else load(report)
+    rep = read_report(data, input_format, name=path)
+    page = review_page(data, rep, max_pages=max_pages).encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(page)
+        sys.stdout.buffer.flush()
+    else:
+        write_files({output: page})  # atomic: never half a page
+
+
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
@@ -295,10 +320,12 @@ def _stdout_is_terminal() -> bool:
               help="Run the workers on this Dask distributed scheduler (e.g. tcp://host:8786); the "
                    "workers must see the input paths. Fails if it does not answer within 10 s.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file errors, no summary on stderr.")
+@click.option("--no-review", is_flag=True,
+              help="Do not write review/index.html and the review page of each report under review/.")
 @input_options
 @handle_errors
 def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, overwrite: bool, timeout: float,
-          dask_scheduler: str | None, quiet: bool, input_format: str | None) -> None:
+          dask_scheduler: str | None, quiet: bool, input_format: str | None, no_review: bool = False) -> None:
     """Convert many INPUTS (files, directories walked recursively, globs) into one dataset in OUTDIR.
 
     One manifest row per input file (status ok, findings, failed or no_tables); the tidy cells of
@@ -320,6 +347,7 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
     try:
         summary = run_batch(list(inputs), outdir, jobs=jobs, resume=resume, overwrite=overwrite,
                             input_format=input_format, timeout=timeout or None, dask_scheduler=dask_scheduler,
+                            review=not no_review,
                             on_start=start if show else None,
                             progress=(lambda entry, status: bars[0].update(1)) if show else None)
     except BatchUsageError as e:  # --resume with --overwrite, a malformed --dask-scheduler, OUTDIR in use

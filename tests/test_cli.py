@@ -207,6 +207,7 @@ _CLOSED_PIPE_RUNS = {
     "validate": (["validate", str(FIXTURES / "v2021_city_broken.txt"), SAMPLE], "stdout", 3),
     "extract": (["extract", SAMPLE], "stdout", 0),
     "inspect": (["inspect", SAMPLE], "stdout", 0),
+    "review": (["review", SAMPLE], "stdout", 0),
     "batch": (["batch", str(FIXTURES / "v2019_county.txt"), "-o", "{tmp}/batch", "--jobs", "1"], "stderr", 0),
     "-h": (["-h"], "stdout", 0),
     "--version": (["--version"], "stdout", 0),

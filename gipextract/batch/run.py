@@ -22,8 +22,9 @@ from pathlib import Path
 
 from ..crossreport import ReportFacts, iter_cross_report_findings
 from ..errors import GipextractError, OutputError
+from ..export.review_index import ReviewIndex
 from .inputs import InputFile, discover
-from .outdir import OutputDir, PreviousRun, facts_of_rows
+from .outdir import MANIFEST_COLUMNS, OutputDir, PreviousRun, facts_of_rows
 from .scheduler import Scheduler, default_jobs
 from .worker import DEFAULT_TIMEOUT, FileResult, Task
 
@@ -185,7 +186,7 @@ def _dask_client(address: str, timeout: float):
 
 def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | None = None, resume: bool = False,
               overwrite: bool = False, input_format: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-              dask_scheduler: str | None = None, dask_timeout: float | None = None,
+              dask_scheduler: str | None = None, dask_timeout: float | None = None, review: bool = True,
               on_start: Callable[[int], None] | None = None,
               progress: Callable[[InputFile, str], None] | None = None) -> BatchSummary:
     """Convert every input file into one dataset in ``outdir`` (module docstring;
@@ -204,6 +205,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         instead of local processes (the workers must see the input paths).
     :param dask_timeout: seconds to wait for that scheduler to answer
         (:data:`DASK_CONNECT_TIMEOUT` by default).
+    :param review: also write ``review/index.html`` and one review page per
+        report read (:mod:`gipextract.export.review_index`).
     :param on_start: called with the number of inputs once they are found.
     :param progress: called as ``progress(input, status)`` after each input
         is written.
@@ -242,7 +245,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         candidates = previous.candidates(entries)
         unchanged = {e.path for e in candidates if _sha256_of(e.abspath) == previous.rows[e.path]["sha256"]}
         reuse = previous.plan(entries, unchanged)
-    todo = [Task(e.abspath, e.path, input_format, timeout) for e in entries if e.error is None and e.path not in reuse]
+    todo = [Task(e.abspath, e.path, input_format, timeout, review)
+            for e in entries if e.error is None and e.path not in reuse]
 
     if dask_scheduler is not None:
         client = _dask_client(dask_scheduler, DASK_CONNECT_TIMEOUT if dask_timeout is None else dask_timeout)
@@ -255,6 +259,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         scheduler = Scheduler(jobs or default_jobs())
     out = OutputDir(root)
     facts: list[ReportFacts] = []
+    index = ReviewIndex(root, MANIFEST_COLUMNS) if review else None
     try:
         with _Interrupt() as stop:  # from the first temporary file on: a signal never leaves them behind
             out.begin()
@@ -264,6 +269,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                 for entry in entries:
                     if stop.requested:
                         raise KeyboardInterrupt
+                    result = None
                     if entry.error is not None:
                         result = FileResult(entry.path, None, None, "failed", error=entry.error)
                         row = out.add(entry, result)
@@ -283,6 +289,10 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                         if result.agency and result.year is not None:  # only these can be paired across years
                             facts.append(ReportFacts(entry.path, result.agency, result.year, result.facts))
                     status = row[3]
+                    if index is not None:  # its review page, and its row of review/index.html
+                        index.add(entry.rel, row, result.review_html if result else None,
+                                  result.findings_csv if result else None,
+                                  previous.rows[entry.path]["report"] if previous and entry.path in reuse else None)
                     summary.counts[status] += 1
                     summary.done += 1
                     if status == "failed":
@@ -296,6 +306,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                 scheduler.close(cancel=summary.interrupted)
             # committing is not interrupted: the handler only sets the flag now
             out.commit(iter_cross_report_findings(facts))
+            if index is not None:
+                index.write()
     except BaseException:
         out.discard()
         scheduler.close(cancel=True)

@@ -68,12 +68,14 @@ class Task:
     :ivar input_format: force a reader, or ``None`` to detect.
     :ivar timeout: seconds allowed for this file, or ``None``; enforced only
         where the worker runs in a main thread (processes, ``--jobs 1``).
+    :ivar review: also make the report's review page (``FileResult.review_html``).
     """
 
     path: str
     name: str
     input_format: str | None = None
     timeout: float | None = DEFAULT_TIMEOUT
+    review: bool = False
 
 
 @dataclass(slots=True)
@@ -98,6 +100,8 @@ class FileResult:
         a newline), or ``None``.
     :ivar facts: the cells the cross-report checks need
         (:func:`gipextract.crossreport.needed_cells`).
+    :ivar review_html: the review page (:func:`gipextract.export.review_index.batch_page`),
+        when the task asked for one and it could be made; else ``None``.
     """
 
     path: str
@@ -116,6 +120,7 @@ class FileResult:
     findings_csv: bytes = b""
     report_json: bytes | None = None
     facts: dict = field(default_factory=dict)
+    review_html: bytes | None = None
 
 
 def one_line(e: BaseException) -> str:
@@ -233,7 +238,7 @@ def convert_one(task: Task) -> FileResult:
                 cells_arrow=batch_to_bytes(cells_batch(rows, *meta)),
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
                 report_json=(json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8"),
-                facts=needed_cells(report.cells))
+                facts=needed_cells(report.cells), review_html=_review_page(data, report) if task.review else None)
             if clock is not None:
                 clock.check()
         return result
@@ -244,6 +249,12 @@ def convert_one(task: Task) -> FileResult:
             return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
                               error=timeout_error(task.timeout))
         return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=one_line(e))
+
+
+def _review_page(data: bytes, report) -> bytes | None:
+    from ..export.review import BATCH_MAX_PAGES
+    from ..export.review_index import batch_page
+    return batch_page(data, report, BATCH_MAX_PAGES)
 
 
 def convert_many(tasks: list[Task]) -> list[FileResult]:

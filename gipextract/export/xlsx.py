@@ -50,9 +50,8 @@ from ..report import TIDY_COLUMNS, Report
 from ..templates import TABLE_SHORT, TableTemplate
 from .display import cell_note, column_units, is_unread, number_text, other_unit
 from .findings import FINDINGS_COLUMNS, findings_rows
+from .layout import T3_NOTE, Layout, blocks_layout, grid_layout, spans  # noqa: F401 — T3_NOTE, spans: re-exported
 
-#: The note the official 表三 prints in its top-left header cell (spec §4.1, §6.1 T3-A).
-T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 SHEETS = TABLE_SHORT
 _HEADER = Font(bold=True)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -62,39 +61,6 @@ UNREAD_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
 #: Fill of a number printed in another unit than its column's.
 UNIT_FILL = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")
 _COMMENT_SIZE = (90, 300)  # height, width in points
-
-
-def spans(paths: list[tuple[str, ...]]) -> list[tuple[int, int, int, int, str]]:
-    """Merged header cells of a header band, as ``(level, first, last_level,
-    last, label)`` (0-based, inclusive).
-
-    ``paths`` are the top-down label paths of consecutive columns (or rows),
-    padded to one depth with ``""``.  Neighbours whose paths agree up to a
-    level share that level's cell; a ``""`` under a label extends that label's
-    cell downwards (``自然人`` over two header rows).
-    """
-    out = []
-    depth = max((len(p) for p in paths), default=0)
-    for level in range(depth):
-        i = 0
-        while i < len(paths):
-            label = paths[i][level]
-            if label == "":
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(paths) and paths[j + 1][:level + 1] == paths[i][:level + 1]:
-                j += 1
-            last_level = level
-            while last_level + 1 < depth and all(paths[k][last_level + 1] == "" for k in range(i, j + 1)):
-                last_level += 1
-            out.append((level, i, last_level, j, label))
-            i = j + 1
-    return out
-
-
-def _pad(path: tuple[str, ...], depth: int) -> tuple[str, ...]:
-    return path + ("",) * (depth - len(path))
 
 
 def _put(ws, row: int, col: int, last_row: int, last_col: int, value, header: bool = True) -> None:
@@ -128,58 +94,34 @@ def _put_value(ws, row: int, col: int, report: Report, key: str, units: dict[str
         target.comment = Comment(note, "gipextract", height=_COMMENT_SIZE[0], width=_COMMENT_SIZE[1])
 
 
+def _draw(ws, report: Report, layout: Layout, units: dict[str, str | None]) -> None:
+    """Draw the printed grid ``layout`` (:mod:`gipextract.export.layout`) on ``ws``."""
+    for s in layout.slots:
+        if s.key is None:
+            _put(ws, s.row, s.col, s.last_row, s.last_col, s.text, header=s.header)
+            continue
+        _put_value(ws, s.row, s.col, report, s.key, units)
+        if (s.last_row, s.last_col) != (s.row, s.col):
+            ws.merge_cells(start_row=s.row, start_column=s.col, end_row=s.last_row, end_column=s.last_col)
+
+
 def _grid(ws, report: Report, tt: TableTemplate) -> None:
     """表三 / 表四: one header band over shared columns (spec §4.1, §5)."""
-    if tt.joined_row:  # 表四: the rows printed side by side as one row
-        rows = [tt.row(k) for k in tt.joined_row]
-        columns = [r.path + (c.label,) for r in rows for c in r.columns]
-        keys = [[k for r in rows for k in tt.row_cell_keys(r)]]
-        row_paths: list[tuple[str, ...]] = [()]
-    else:
-        columns = [c.path for c in tt.columns]
-        keys = [tt.row_cell_keys(r) for r in tt.rows]
-        row_paths = [r.path for r in tt.rows]
-    depth = max(len(p) for p in columns)
-    width = max(len(p) for p in row_paths)
-    if width and depth:
-        _put(ws, 1, 1, depth, width, T3_NOTE if tt.name == "t3" else "")
-    for level, first, last_level, last, label in spans([_pad(p, depth) for p in columns]):
-        _put(ws, level + 1, width + first + 1, last_level + 1, width + last + 1, label)
-    if width:
-        for level, first, last_level, last, label in spans([_pad(p, width) for p in row_paths]):
-            _put(ws, depth + first + 1, level + 1, depth + last + 1, last_level + 1, label)
-    units = column_units(report, tt.name)
-    for i, row_keys in enumerate(keys):
-        for j, key in enumerate(row_keys):
-            _put_value(ws, depth + i + 1, width + j + 1, report, key, units)
+    layout = grid_layout(tt)
+    _draw(ws, report, layout, column_units(report, tt.name))
+    width = layout.label_cols
     for j in range(width):
         ws.column_dimensions[get_column_letter(j + 1)].width = 14 if j < width - 1 else 36
-    for j in range(len(columns)):
+    for j in range(layout.n_cols - width):
         ws.column_dimensions[get_column_letter(width + j + 1)].width = 11
 
 
 def _blocks(ws, report: Report, tt: TableTemplate) -> None:
     """表二: one block per 第二十条 item (spec §3)."""
-    width = 1 + max(len(r.columns) for r in tt.rows)
-    units = column_units(report, tt.name)
-    at = 1
-    for bkey, blabel in tt.blocks:
-        rows = [r for r in tt.rows if r.group == bkey]
-        _put(ws, at, 1, at, width, blabel)
-        cols = rows[0].columns
-        _put(ws, at + 1, 1, at + 1, 1, "信息内容")
-        for j, c in enumerate(cols):
-            _put(ws, at + 1, j + 2, at + 1, width if j == len(cols) - 1 else j + 2, c.label)
-        for i, r in enumerate(rows):
-            _put(ws, at + 2 + i, 1, at + 2 + i, 1, r.label, header=False)
-            for j, key in enumerate(tt.row_cell_keys(r)):
-                last = width if j == len(cols) - 1 else j + 2
-                _put_value(ws, at + 2 + i, j + 2, report, key, units)
-                if last != j + 2:
-                    ws.merge_cells(start_row=at + 2 + i, start_column=j + 2, end_row=at + 2 + i, end_column=last)
-        at += 2 + len(rows)
+    layout = blocks_layout(tt)
+    _draw(ws, report, layout, column_units(report, tt.name))
     ws.column_dimensions["A"].width = 18
-    for j in range(2, width + 1):
+    for j in range(2, layout.n_cols + 1):
         ws.column_dimensions[get_column_letter(j)].width = 16
 
 
