@@ -136,6 +136,8 @@ class Rules:
     rules: tuple[PhraseRule, ...]
     parts: dict[str, PhraseRule]
     findings: dict[str, dict[str, str]]
+    approximate_before: tuple[str, ...] = ()
+    approximate_after: tuple[str, ...] = ()
 
 
 def _sums(items: list[str], where: str) -> tuple[tuple[str, ...], ...]:
@@ -178,7 +180,8 @@ def rules() -> Rules:
         for p in r.parts:
             if p not in parts:
                 raise TemplateError(f"narrative.toml rule {r.id}: no part {p!r}")
-    return Rules(tuple(data.get("sections", ["s1"])), top, parts, findings)
+    return Rules(tuple(data.get("sections", ["s1"])), top, parts, findings,
+                 tuple(data.get("approximate_before", ())), tuple(data.get("approximate_after", ())))
 
 
 @dataclass(slots=True)
@@ -253,7 +256,8 @@ def _figures_in(section: str, sentence: str, rs: Rules) -> list[NarrativeFigure]
     def figure(m: re.Match[str], rule: PhraseRule, name: str, readings: list[list[str]],
                also: list[list[str]]) -> NarrativeFigure | None:
         value = parse_number(m.group("n"))
-        if value is None:
+        if (value is None or sentence[:m.start("n")].endswith(rs.approximate_before)
+                or sentence[m.end():].startswith(rs.approximate_after)):
             return None
         taken.append(m.span())
         return NarrativeFigure(section, sentence, m.span(), m.group("n"), value, rule.unit, name, readings, also)
