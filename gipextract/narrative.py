@@ -477,3 +477,36 @@ def apply(report: Report) -> Report:
     report.narrative = figures
     report.findings[:] = [f for f in report.findings if f.rule not in own] + found
     return report
+
+
+#: Columns of a batch's ``narrative.csv``: one row per figure.  ``readings``
+#: and ``table_values`` are ``; ``-separated (a reading's keys joined by ``+``);
+#: ``span_start``/``span_end`` index ``sentence``.
+NARRATIVE_COLUMNS = ("source", "section", "rule", "number", "value", "unit", "status", "readings", "table_values",
+                     "also", "sentence", "span_start", "span_end")
+
+
+def csv_rows(source: str, figures: list[dict[str, Any]]) -> list[list[str]]:
+    """The ``narrative.csv`` rows (:data:`NARRATIVE_COLUMNS`) of one report's
+    figures, given as :meth:`NarrativeFigure.to_dict` dicts (the JSON export's
+    ``narrative``)."""
+    def text(v: Any) -> str:
+        return "" if v is None else _fmt(v) if isinstance(v, (int, float)) else str(v)
+
+    return [[source, f["section"], f["rule"], f["number"], text(f["value"]), f["unit"], f["status"],
+             "; ".join("+".join(keys) for keys in f["readings"]), "; ".join(text(v) for v in f["table_values"]),
+             "; ".join("+".join(keys) for keys in f["also"]), f["sentence"], str(f["span"][0]), str(f["span"][1])]
+            for f in figures]
+
+
+def csv_rows_of_json(path: str) -> list[list[str]]:
+    """:func:`csv_rows` of a report.json file written by the JSON export;
+    no rows for a file without figures or one that cannot be read."""
+    import json
+
+    try:
+        with open(path, "rb") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        return []
+    return csv_rows(doc.get("source", {}).get("path", ""), doc.get("narrative", []))

@@ -265,3 +265,47 @@ def test_001_review_and_litigation_breakdowns(corpus):
         ("litigation.other_result", 9), ("litigation.pending", 7)]
     assert all(f.status == "match" for f in r.narrative if f.rule != "fee")
     assert ("fee", 3940, "no_cell") in figures(r)
+
+
+# -- batch and inspect ---------------------------------------------------------------------------
+
+def test_batch_writes_narrative_csv_and_keeps_it_on_resume(tmp_path):
+    import csv
+
+    from gipextract.batch import run_batch
+    from gipextract.narrative import NARRATIVE_COLUMNS
+
+    archive = tmp_path / "in"
+    archive.mkdir()
+    text = CITY.read_text(encoding="utf-8")
+    (archive / "a.txt").write_text(text, encoding="utf-8")
+    (archive / "b.txt").write_text(text.replace(PARAGRAPH, "全年受理政府信息公开申请40件，行政诉讼两件。"),
+                                   encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch([str(archive)], out, jobs=1)
+    with open(out / "narrative.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == NARRATIVE_COLUMNS
+    assert [(r["source"].rsplit("/", 1)[-1], r["rule"], r["value"], r["status"], r["readings"], r["table_values"])
+            for r in rows] == [
+        ("a.txt", "received", "41", "match", "t3.new_received.total", "41"),
+        ("a.txt", "carried_over", "7", "match", "t3.carried_over_prev.total", "7"),
+        ("b.txt", "received", "40", "contradiction", "t3.new_received.total", "41"),
+        ("b.txt", "litigation", "2", "match", "t4.litigation_direct.total+t4.litigation_after_review.total", "2")]
+    before = (out / "narrative.csv").read_bytes()
+    with open(out / "findings.csv", encoding="utf-8", newline="") as fh:
+        assert [r["rule"] for r in csv.DictReader(fh) if r["rule"].endswith("-T")] == ["T3-T"]
+    run_batch([str(archive)], out, jobs=1, resume=True)
+    assert (out / "narrative.csv").read_bytes() == before
+
+
+def test_inspect_lists_the_figures_with_their_keys():
+    from gipextract.inspect import inspect_report
+    from gipextract.pipeline import read_document_from
+
+    text = CITY.read_text(encoding="utf-8").replace(PARAGRAPH, "全年受理政府信息公开申请40件，上年结转7件。")
+    out = inspect_report(read_document_from(text.encode("utf-8"), name="city.txt"))
+    assert "narrative: 2 figures quoted in the text" in out
+    assert "contradiction s1 受理政府信息公开申请40件" in out and "t3.new_received.total = 41" in out
+    assert "match         s1 上年结转7件" in out and "t3.carried_over_prev.total = 7" in out
+    assert "T3-T" in out
