@@ -24,6 +24,7 @@ pipeline calls it after validation.
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -247,19 +248,19 @@ def _with_column(sums: tuple[tuple[str, ...], ...], column: str) -> list[list[st
 
 
 def _figures_in(section: str, sentence: str, rs: Rules) -> list[NarrativeFigure]:
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(sentence))  # 1 where a figure's phrase already lies
     top: list[tuple[int, PhraseRule, NarrativeFigure]] = []
 
     def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
+        return not any(taken[a:b])
 
     def figure(m: re.Match[str], rule: PhraseRule, name: str, readings: list[list[str]],
                also: list[list[str]]) -> NarrativeFigure | None:
         value = parse_number(m.group("n"))
-        if (value is None or sentence[:m.start("n")].endswith(rs.approximate_before)
-                or sentence[m.end():].startswith(rs.approximate_after)):
+        if (value is None or sentence.endswith(rs.approximate_before, 0, m.start("n"))
+                or sentence.startswith(rs.approximate_after, m.end())):
             return None
-        taken.append(m.span())
+        taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
         return NarrativeFigure(section, sentence, m.span(), m.group("n"), value, rule.unit, name, readings, also)
 
     for rule in rs.rules:
@@ -270,13 +271,15 @@ def _figures_in(section: str, sentence: str, rs: Rules) -> list[NarrativeFigure]
                     if f is not None:
                         top.append((m.start(), rule, f))
     out = [f for _, _, f in top]
+    top.sort(key=lambda t: t[0])
+    starts = [s for s, _, _ in top]
     for part in rs.parts.values():
         for pattern in part.phrases:
             for m in pattern.finditer(sentence):
-                before = [(s, r) for s, r, _ in top if s < m.start()]
-                if not before or not free(*m.span()) or part.column is None:
+                i = bisect.bisect_left(starts, m.start())  # the nearest figure before the part is top[i - 1]
+                if not i or not free(*m.span()) or part.column is None:
                     continue
-                _, parent = max(before, key=lambda t: t[0])
+                parent = top[i - 1][1]
                 if part.id not in parent.parts:
                     continue
                 f = figure(m, parent, f"{parent.id}.{part.id}", _with_column(parent.readings, part.column),
