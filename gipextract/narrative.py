@@ -406,7 +406,7 @@ def _sum_text(vals: _Values, keys: list[str]) -> str:
     return " + ".join(vals.label(k) for k in keys)
 
 
-def _finding(f: NarrativeFigure, vals: _Values, rs: Rules, rule: PhraseRule) -> Finding:
+def _finding(f: NarrativeFigure, vals: _Values, rs: Rules, rule: PhraseRule, heading: str) -> Finding:
     spec = rs.findings[rule.finding or ""]
     table = spec["table"]
     cells: list[str] = []
@@ -418,7 +418,7 @@ def _finding(f: NarrativeFigure, vals: _Values, rs: Rules, rule: PhraseRule) -> 
     readings = [f"{_sum_text(vals, keys)} = {_fmt(v)}" for keys, v in zip(f.readings, f.table_values)
                 if v is not None]
     table_name = TABLE_SHORT.get(table, table)
-    message = (f"The text ({f.section}) says {f.text!r} ({rule.what}: {_fmt(f.value)}{f.unit}), but {table_name} gives "
+    message = (f"The text of {heading} says {f.text!r} ({rule.what}: {_fmt(f.value)}{f.unit}), but {table_name} gives "
                + (readings[0] if len(readings) == 1 else "none of the readings: " + "; ".join(readings)))
     for keys in f.also:
         v = vals.sum(keys)
@@ -460,7 +460,8 @@ def check(report: Report, figures: list[NarrativeFigure]) -> list[Finding]:
             f.status = "contradiction"
             rule = by_id[f.rule.split(".", 1)[0]]
             if rule.finding:
-                out.append(_finding(f, vals, rs, rule))
+                heading = report.headings.get(f.section) or f"section {f.section}"
+                out.append(_finding(f, vals, rs, rule, heading))
     return out
 
 

@@ -11,6 +11,7 @@ whose tables say: 新收 41 (自然人 33, 法人或其他组织 8), 上年结�
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -49,6 +50,32 @@ def figures(report: gipextract.Report) -> list[tuple[str, int | float, str]]:
 ])
 def test_chinese_numerals(text, value):
     assert chinese_number(text) == value
+
+
+def _cn(n: int) -> str:
+    """``n`` (< 10⁸) written out in Chinese numerals, as reports write them (十一, 一百零五, 一万零一十)."""
+    digits = "零一二三四五六七八九"
+
+    def small(n: int) -> str:
+        out, zero = "", False
+        for unit, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            d = n // unit % 10
+            if d == 0:
+                zero = bool(out)
+                continue
+            out += ("零" if zero else "") + digits[d] + name
+            zero = False
+        return out
+
+    high, low = divmod(n, 10000)
+    text = (small(high) + "万" + (("零" if low < 1000 else "") + small(low) if low else "")) if high else small(low)
+    return "零" if n == 0 else text[1:] if text.startswith("一十") else text
+
+
+def test_chinese_numerals_read_back():
+    rng = random.Random(14)
+    for n in [*range(0, 20001), *(rng.randrange(10**8) for _ in range(5000))]:
+        assert chinese_number(_cn(n)) == n, _cn(n)
 
 
 @pytest.mark.parametrize("text", ["十十", "三二十", "万", "百", "十百", "abc", ""])
@@ -140,6 +167,7 @@ def test_received_total_contradiction_is_one_t3t():
     assert (f.rule, f.severity, f.table, f.cells, f.expected, f.actual) == (
         "T3-T", "warning", "t3", ["t3.new_received.total"], 41, 40)
     assert "一、本年新收政府信息公开申请数量/总计 = 41" in f.message
+    assert f.message.startswith("The text of 一、总体情况 says '受理政府信息公开申请40件'")
     assert "受理政府信息公开申请40件" in f.message and "«全年受理政府信息公开申请40件，上年结转7件。»" in f.message
     assert [x.status for x in r.narrative] == ["contradiction", "match"]
 
