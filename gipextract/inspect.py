@@ -69,19 +69,6 @@ def _matches(loc: Located, report: Report, out: list[str]) -> None:
                        + (f"  [{', '.join(sorted(flags))}]" if flags else ""))
 
 
-def _narrative(report: Report, out: list[str]) -> None:
-    """The figures the text quotes (:mod:`gipextract.narrative`, spec §6.1 T3-T):
-    status, value, rule, the keys of each reading and its table value; the
-    report's T3-T/T4-T findings follow with the others."""
-    narrative.apply(report)
-    out.append(f"narrative: {len(report.narrative)} figures quoted in the text")
-    for f in report.narrative:
-        readings = "; ".join(" + ".join(keys) + f" = {'?' if v is None else v}"
-                             for keys, v in zip(f.readings, f.table_values))
-        out.append(f"  {f.status:13s} {f.section} {_short(f.text, 24):24s} {f.value}{f.unit}  {f.rule}"
-                   + (f"  → {readings}" if readings else ""))
-
-
 def inspect_report(doc: Document) -> str:
     """Run the stages after the reader on ``doc`` and return their
     stage-by-stage account (module docstring) as lines of text.  A crawler dump
@@ -94,7 +81,7 @@ def inspect_report(doc: Document) -> str:
         out.append("unflatten: the cells of this text were run together; showing the rebuilt document")
     _located(loc, out)
     _matches(loc, report, out)
-    _narrative(report, out)
+    out.extend(narrative.inspect_lines(narrative.apply(report)))
     out.append(f"report: template {report.template} {dict(report.table_versions)}, {len(report.cells)} cells, "
                f"{sum(c.value is None for c in report.cells.values())} null, {len(report.findings)} findings")
     for f in report.findings:

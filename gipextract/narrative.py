@@ -465,6 +465,20 @@ def check(report: Report, figures: list[NarrativeFigure]) -> list[Finding]:
     return out
 
 
+def inspect_lines(report: Report) -> list[str]:
+    """Lines for ``gipextract inspect``: each figure of ``report.narrative``
+    with its status, section, phrase, value, rule, and the keys of each
+    reading with the table's value (``?`` where a cell could not be read)."""
+    out = [f"narrative: {len(report.narrative)} figures quoted in the text"]
+    for f in report.narrative:
+        readings = "; ".join(" + ".join(keys) + f" = {'?' if v is None else _fmt(v)}"
+                             for keys, v in zip(f.readings, f.table_values))
+        text = f.text if len(f.text) <= 24 else f.text[:23] + "…"
+        out.append(f"  {f.status:13s} {f.section} {text:24s} {_fmt(f.value)}{f.unit}  {f.rule}"
+                   + (f"  → {readings}" if readings else ""))
+    return out
+
+
 def finding_rules() -> frozenset[str]:
     """Every rule id :func:`check` may report (``T3-T``, ``T4-T``)."""
     return frozenset(rules().findings)
