@@ -145,6 +145,12 @@ def test_ambiguous_handled_matches_any_reading():
         assert text_findings(r) == [] and figures(r) == [("handled", n, "match")]
 
 
+def test_a_figure_is_the_number_its_phrase_speaks_of():
+    r = city("（二）依申请公开。全年新收政府信息公开申请41件中有3件结转下年度，另有四件申请依法顺延至下年度答复。")
+    assert figures(r) == [("received", 41, "match"), ("carried_forward", 3, "match"),
+                          ("carried_forward", 4, "contradiction")]
+
+
 def test_approximate_figures_are_not_read():
     r = city("（二）依申请公开。全年收到政府信息公开申请近40件，办结40余件，行政复议3起多，行政诉讼约2件，"
              "共收到申请41件左右。")
