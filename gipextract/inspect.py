@@ -12,6 +12,7 @@ nothing.
 
 from __future__ import annotations
 
+from . import narrative
 from .document import Document
 from .locate import Located
 from .pipeline import locate_document
@@ -80,6 +81,7 @@ def inspect_report(doc: Document) -> str:
         out.append("unflatten: the cells of this text were run together; showing the rebuilt document")
     _located(loc, out)
     _matches(loc, report, out)
+    out.extend(narrative.inspect_lines(narrative.apply(report)))
     out.append(f"report: template {report.template} {dict(report.table_versions)}, {len(report.cells)} cells, "
                f"{sum(c.value is None for c in report.cells.values())} null, {len(report.findings)} findings")
     for f in report.findings:

@@ -12,6 +12,7 @@ import os
 import stat
 from typing import BinaryIO
 
+from . import narrative
 from .document import Document, Source
 from .errors import GipextractError, ReadError
 from .locate import Located, locate
@@ -170,7 +171,7 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    return validate(reconstruct(locate_document(read_document_from(src, format, name))))
+    return narrative.apply(validate(reconstruct(locate_document(read_document_from(src, format, name)))))
 
 
 def locate_document(doc: Document) -> Located:

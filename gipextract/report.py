@@ -125,6 +125,8 @@ class Report:
         table present, in template order.
     :ivar findings: reading problems and (once validated) identity findings.
     :ivar extra_rows: rows with numbers the template does not have.
+    :ivar narrative: the figures the text of sections 一/六 quotes for table
+        cells, checked against them (:mod:`gipextract.narrative`, spec §6.1 T3-T).
     """
 
     source: Source
@@ -138,6 +140,8 @@ class Report:
     cells: dict[str, CellValue] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     extra_rows: list[ExtraRow] = field(default_factory=list)
+    #: the figures the text quotes (:class:`gipextract.narrative.NarrativeFigure`), once checked
+    narrative: list[Any] = field(default_factory=list)
     _frames: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- pandas views -------------------------------------------------------

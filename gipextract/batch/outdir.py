@@ -6,6 +6,8 @@ Layout of ``OUTDIR``::
     cells.csv         tidy cells of every report (TIDY_COLUMNS), input order
     cells.parquet     the same rows, typed (gipextract.export.parquet)
     findings.csv      every finding with its source (FINDING_COLUMNS)
+    narrative.csv     the figures each report's text quotes (gipextract.narrative.NARRATIVE_COLUMNS),
+                      gathered from the reports' JSON at commit
     datapackage.json  Frictionless descriptor of the three CSVs
     reports/<rel>/report.json   one JSON document per input that was read, as
                                 `gipextract extract` writes it (compact); the
@@ -48,6 +50,7 @@ from ..export.csv import TidyCsvFormatter
 from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
 from ..export.findings import FINDINGS_COLUMNS, findings_csv
+from ..narrative import NARRATIVE_COLUMNS, csv_rows_of_json
 from ..report import TIDY_COLUMNS, Finding, Report
 from .inputs import InputFile, report_path
 from .worker import FileResult
@@ -57,7 +60,7 @@ MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "error", "template", "
 FINDING_COLUMNS = FINDINGS_COLUMNS  # as `gipextract extract -o DIR` writes findings.csv
 TMP_PREFIX = ".gipextract-"
 #: Files of a committed output directory, in the order they are renamed into place.
-OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", "datapackage.json", "manifest.csv")
+OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", "narrative.csv", "datapackage.json", "manifest.csv")
 
 _SOURCE = TIDY_COLUMNS.index("source")
 
@@ -293,7 +296,11 @@ class OutputDir:
                 fh.write(datapackage_json(pkg).encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
-            staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
+            narrative = _CsvStream(self.root / "narrative.csv", NARRATIVE_COLUMNS)  # from the reports' JSON
+            for path in sorted(self._listed):
+                narrative.write_rows(csv_rows_of_json(path))
+            narrative.close()
+            staged = {"narrative.csv": narrative.tmp, "cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
                       "findings.csv": self._findings.tmp, "datapackage.json": Path(dp_tmp),
                       "manifest.csv": self._manifest.tmp}
             mode = 0o666 & ~_umask()

@@ -12,7 +12,9 @@ Shape::
       "tables": {"t3": {"granted": {"natural_person":
                    {"value": 2, "unit": "件", "raw": "2", "flag": null, "where": "line 117"}}}, …},
       "extra_rows": [{"table", "label", "raw", "where"}, …],
-      "findings": [{"rule", "severity", "table", "cells", "expected", "actual", "message"}, …]
+      "findings": [{"rule", "severity", "table", "cells", "expected", "actual", "message"}, …],
+      "narrative": [{"section", "sentence", "span", "number", "value", "unit", "rule",
+                     "readings", "also", "status", "table_values"}, …]
     }
 
 ``tables`` nests each cell under the parts of its canonical key (spec §10):
@@ -49,6 +51,7 @@ def report_to_dict(report: _report.Report) -> dict:
         "tables": tables,
         "extra_rows": [asdict(e) for e in report.extra_rows],
         "findings": [f.to_dict() for f in report.findings],
+        "narrative": [f.to_dict() for f in report.narrative],
     }
 
 
