@@ -402,18 +402,22 @@ def _stream(data: bytes, filters: list[bytes]) -> bytes:
     return b"<< /Length %d /Filter [%s] >>\nstream\n" % (len(data), names) + data + b"\nendstream"
 
 
-def raw_pdf(*contents: bytes | tuple[bytes, list[bytes]], font: bytes = HELVETICA) -> bytes:
+def raw_pdf(*contents: bytes | tuple[bytes, list[bytes]], font: bytes = HELVETICA, form: bytes = b"") -> bytes:
     """A PDF with one page per content stream, its font ``/F1`` = ``font``.
     A content is the stream's bytes (Flate-compressed here) or ``(encoded
-    bytes, filter names)`` already encoded."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", font]
+    bytes, filter names)`` already encoded.  ``form``: the content of a form
+    XObject ``/Fm1`` every page can draw (``/Fm1 Do``)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", font,
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(zlib.compress(form)) + zlib.compress(form)
+            + b"\nendstream"]
     kids = []
     for content in contents:
         data, filters = (zlib.compress(content), [b"FlateDecode"]) if isinstance(content, bytes) else content
         n = len(objs) + 1
         kids.append(b"%d 0 R" % n)
-        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
-                    b"/Contents %d 0 R >>" % (n + 1))
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> "
+                    b"/XObject << /Fm1 4 0 R >> >> /Contents %d 0 R >>" % (n + 1))
         objs.append(_stream(data, filters))
     objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
     out = bytearray(b"%PDF-1.4\n")
@@ -447,3 +451,7 @@ def zeros_deflated(n_mib: int) -> bytes:
     total = n_mib * mib
     adler = (((total % 65521) << 16) | 1).to_bytes(4, "big")
     return b"\x78\xda" + block * n_mib + tail + adler
+
+
+#: A page reading ``Total 41``, to show that the other pages of a hostile PDF are read.
+GOOD_PAGE = text_content(("Total 41", (1, 0, 0, 1, 72, 700)))

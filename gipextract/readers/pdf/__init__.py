@@ -217,7 +217,7 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
         if count > settings.max_pages:
             raise ReadError(f"the PDF has {count} pages, more than the {settings.max_pages} a report can have",
                             path=source.path)
-        over = streams.pages_over_content_bound(data, count, settings.max_content_bytes)
+        costs = streams.page_costs(data, count, settings.max_content_bytes)
         items: list[list] = []
         state: dict[str, list[int]] = {NO_TEXT: [], UNMAPPED: []}
         skipped: dict[str, list[int]] = {}
@@ -226,9 +226,13 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
         for i in range(count):
             n = i + 1
             items.append([])
-            if i in over:
+            cost = costs.get(i, 0)
+            if cost is None:
                 skipped.setdefault(f"has content streams that inflate to more than "
-                                   f"{settings.max_content_bytes // 2**20} MiB", []).append(n)
+                                   f"{settings.max_content_bytes:,} bytes", []).append(n)
+                continue
+            if cost > settings.max_chars_per_page:
+                skipped.setdefault(f"has more than {settings.max_chars_per_page:,} characters", []).append(n)
                 continue
             try:
                 page = pdf[i]
@@ -282,9 +286,10 @@ def pages_needing_ocr(data: bytes, source: Source, settings: PdfSettings | None 
     pdf = engine.open_pdf(data, source.path)
     out: list[int] = []
     try:
-        over = streams.pages_over_content_bound(data, len(pdf), settings.max_content_bytes)
+        costs = streams.page_costs(data, len(pdf), settings.max_content_bytes)
         for i in range(min(len(pdf), settings.max_pages)):
-            if i in over:
+            cost = costs.get(i, 0)
+            if cost is None or cost > settings.max_chars_per_page:
                 continue
             try:
                 page = pdf[i]

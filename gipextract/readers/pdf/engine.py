@@ -291,9 +291,11 @@ def render_page_images(pdf: pdfium.PdfDocument, page_indices: list[int], dpi: fl
         try:
             w, h = page.get_size()
             scale = dpi / 72.0
-            pixels = max(w * scale, 1.0) * max(h * scale, 1.0)
+            pixels = math.ceil(w * scale) * math.ceil(h * scale)
             if pixels > max_pixels:
                 scale *= math.sqrt(max_pixels / pixels)
+            while math.ceil(w * scale) * math.ceil(h * scale) > max_pixels and scale > 1e-3:
+                scale *= 0.99
             bitmap = page.render(scale=scale)
             try:
                 images.append(bitmap.to_pil().convert("RGB"))

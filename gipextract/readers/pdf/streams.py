@@ -10,9 +10,11 @@ filters are undone here, in bounded steps: Flate is inflated in chunks and
 stopped as soon as the page's total passes the bound; LZW and RunLength are
 bounded by their largest expansion ratio; ASCIIHex and ASCII85 only shrink.
 
-What is *not* bounded here: a form XObject drawn many times counts once (the
-reader's per-page object bound counts its drawings after PDFium has parsed
-them); fonts and images are not content streams (PDFium decodes images only
+A form XObject counts once per ``Do`` that draws it (PDFium parses it each
+time), and the string operands of the content and its forms bound the
+characters the page shows, so that a page drawing millions of characters is
+skipped before PDFium builds its text page.  What is *not* bounded here:
+fonts and images are not content streams (PDFium decodes images only
 to render them, and the reader does not render pages with a text layer).  A
 file that pdfminer cannot parse while PDFium can is not pre-checked.
 """
@@ -20,6 +22,7 @@ file that pdfminer cannot parse while PDFium can is not pre-checked.
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from typing import Any
 
@@ -62,15 +65,16 @@ def _inflate(data: bytes, budget: int) -> bytes:
     return b""
 
 
-def _stream_size(stream: Any, budget: int) -> int:
-    """The decoded size of one pdfminer ``PDFStream``, at most ``budget``
-    (raises :class:`_Over` beyond it)."""
+def _decoded(stream: Any, budget: int) -> bytes:
+    """The decoded data of one pdfminer ``PDFStream``, at most ``budget``
+    bytes (raises :class:`_Over` beyond it); an image filter's data stays
+    encoded (it is not content)."""
     from pdfminer.ascii85 import ascii85decode, asciihexdecode
     from pdfminer.pdftypes import resolve1
 
     data = stream.rawdata if stream.rawdata is not None else stream.data
     if data is None:
-        return 0
+        return b""
     if stream.decipher is not None and stream.rawdata is not None:
         data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
     filters = resolve1(stream.get_any(("F", "Filter")))
@@ -79,67 +83,113 @@ def _stream_size(stream: Any, budget: int) -> int:
     elif not isinstance(filters, list):
         filters = [filters]
     names = [_name(resolve1(f)) for f in filters]
-    for k, name in enumerate(names):
-        last = k == len(names) - 1
+    for name in names:
         if name in _FLATE:
             data = _inflate(data, budget)
         elif name in _RATIO:
             if len(data) * _RATIO[name] > budget:
                 raise _Over
-            if last:
-                return len(data) * _RATIO[name]
             from pdfminer.lzw import lzwdecode
             from pdfminer.runlength import rldecode
             data = lzwdecode(data) if name.startswith("LZW") else rldecode(data)
         elif name in _SHRINKING:
             data = asciihexdecode(data) if name.startswith("A") and "Hex" in name or name == "AHx" \
                 else ascii85decode(data)
-        else:  # an image filter (DCT, JBIG2, CCITT …): not content; its raw size
-            return len(data)
+        else:  # an image filter (DCT, JBIG2, CCITT …): not content
+            return data
     if len(data) > budget:
         raise _Over
-    return len(data)
+    return data
 
 
-def _forms(resources: Any, seen: set[int], depth: int) -> list[Any]:
-    """The form XObjects of a ``/Resources`` dictionary, and of theirs
-    (recursively, to ``depth`` levels), each once."""
+_DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do\b")
+_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f\s]*>")
+
+
+def _text_bytes(data: bytes) -> int:
+    """An upper bound of the characters ``data`` (a content stream) shows:
+    the bytes of its string operands (a hex string counts half)."""
+    n = 0
+    for m in _STRING.finditer(data):
+        s = m.group()
+        n += len(s) - 2 if s[:1] == b"(" else (len(s) - 2) // 2
+    return n
+
+
+def _forms(resources: Any, depth: int, out: dict[str, Any]) -> dict[str, Any]:
+    """Name → form XObject of a ``/Resources`` dictionary and of the forms'
+    own resources (recursively, to ``depth`` levels; on a name used twice, the
+    larger stream)."""
     from pdfminer.pdftypes import PDFStream, resolve1
 
-    out: list[Any] = []
     res = resolve1(resources)
     if not isinstance(res, dict) or depth <= 0:
         return out
     xobjects = resolve1(res.get("XObject"))
     if not isinstance(xobjects, dict):
         return out
-    for ref in xobjects.values():
+    for name, ref in xobjects.items():
         obj = resolve1(ref)
-        if not isinstance(obj, PDFStream) or id(obj) in seen or _name(resolve1(obj.get("Subtype"))) != "Form":
+        if not isinstance(obj, PDFStream) or _name(resolve1(obj.get("Subtype"))) != "Form":
             continue
-        seen.add(id(obj))
-        out.append(obj)
-        out.extend(_forms(obj.get("Resources"), seen, depth - 1))
+        key = _name(name)
+        known = out.get(key)
+        if known is obj:
+            continue
+        if known is None or len(obj.rawdata or b"") > len(known.rawdata or b""):
+            out[key] = obj
+        _forms(obj.get("Resources"), depth - 1, out)
     return out
 
 
-def pages_over_content_bound(data: bytes, count: int, max_bytes: int) -> set[int]:
-    """The 0-based indices of the pages whose content streams (and form
-    XObjects) inflate to more than ``max_bytes`` bytes in total, measured
-    without inflating any of them beyond the bound.
+class _Page:
+    """The decoded size and shown characters of a page's content, each form
+    XObject counted once per time it is drawn (``Do``)."""
+
+    def __init__(self, forms: dict[str, Any], budget: int):
+        self.forms = forms
+        self.budget = budget
+        self.memo: dict[str, tuple[int, int]] = {}
+
+    def cost(self, data: bytes, depth: int) -> tuple[int, int]:
+        """``(bytes, characters)`` of a decoded stream with the forms it draws."""
+        size, chars = len(data), _text_bytes(data)
+        for m in _DO.finditer(data):
+            name = m.group(1).decode("latin-1")
+            if name in self.forms and depth > 0:
+                b, c = self.form(name, depth - 1)
+                size, chars = size + b, chars + c
+                if size > self.budget:
+                    raise _Over
+        return size, chars
+
+    def form(self, name: str, depth: int) -> tuple[int, int]:
+        if name not in self.memo:
+            self.memo[name] = (0, 0)  # a form drawing itself draws nothing more
+            data = _decoded(self.forms[name], self.budget)
+            self.memo[name] = self.cost(data, depth)
+        return self.memo[name]
+
+
+def page_costs(data: bytes, count: int, max_bytes: int) -> dict[int, int | None]:
+    """What each page's content costs to decode, measured without decoding
+    any stream beyond the bound: page index (0-based) → an upper bound of the
+    characters it shows, or ``None`` when its content streams inflate to more
+    than ``max_bytes`` bytes in total.  A form XObject counts once per time
+    the content draws it (``Do``), to a depth of 4.
 
     :param data: the PDF file's bytes.
     :param count: the number of pages PDFium found (pages pdfminer lists
         beyond it are ignored).
-    :returns: an empty set when pdfminer cannot parse the file (module
-        docstring: not pre-checked).
+    :returns: only the pages pdfminer could measure; an empty dict when it
+        cannot parse the file (module docstring: not pre-checked).
     """
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import PDFStream, resolve1
 
-    over: set[int] = set()
+    out: dict[int, int | None] = {}
     try:
         doc = PDFDocument(PDFParser(io.BytesIO(data)))
         for i, page in enumerate(PDFPage.create_pages(doc)):
@@ -147,13 +197,17 @@ def pages_over_content_bound(data: bytes, count: int, max_bytes: int) -> set[int
                 break
             contents = page.contents if isinstance(page.contents, list) else [page.contents]
             streams = [s for s in map(resolve1, contents) if isinstance(s, PDFStream)]
-            streams += _forms(page.resources, set(), 4)
-            total = 0
+            measure = _Page(_forms(page.resources, 4, {}), max_bytes)
             try:
+                parts: list[bytes] = []
+                left = max_bytes
                 for s in streams:
-                    total += _stream_size(s, max_bytes - total)
+                    parts.append(_decoded(s, left))
+                    left -= len(parts[-1])
+                joined = b"\n".join(parts)
+                out[i] = measure.cost(joined, 4)[1]
             except _Over:
-                over.add(i)
+                out[i] = None
     except Exception:  # pdfminer cannot parse what PDFium can: not pre-checked (module docstring)
-        return over
-    return over
+        return out
+    return out
