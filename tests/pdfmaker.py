@@ -285,7 +285,7 @@ def _t3_rows(expected: dict, order, *, vertical: bool, empty_leaf_slot: bool, ty
     block_rows = sum(1 for _, g, _ in order if g is not None)
     group_len: dict[str, int] = {}
     current = None
-    for key, group, label in order:
+    for _key, group, label in order:
         if group:
             current = group
         if label[0].isdigit() and current:
