@@ -130,16 +130,25 @@ def _drop_furniture(lines: list[_PdfLine], height: float) -> list[_PdfLine]:
 _ENUMERATED = ("一、", "二、", "三、", "四、", "五、", "六、", "七、", "八、", "九、", "十、", "（", "(")
 
 
-def _reflow(lines: list[_PdfLine]) -> list[Paragraph]:
+def _left(ln: Line) -> float:
+    return ln.x0 if ln.x0 is not None else 0.0
+
+
+def _right(ln: Line) -> float:
+    return ln.x1 if ln.x1 is not None else 0.0
+
+
+def _reflow(run: list[Line]) -> list[Paragraph]:
     """Paragraphs of a run of lines outside tables (step 7): a line that
     reaches the right edge of the text continues into the next line when that
     one is not indented and is set in the same size; consecutive centred
     lines of one size larger than the text (a title) are one paragraph."""
+    lines = [ln for ln in run if isinstance(ln, _PdfLine)]
     if not lines:
         return []
-    wide = [ln for ln in lines if ln.x1 - ln.x0 > 200]
-    left = median(ln.x0 for ln in wide) if wide else min(ln.x0 for ln in lines)
-    right = median(ln.x1 for ln in wide) if wide else max(ln.x1 for ln in lines)
+    wide = [ln for ln in lines if _right(ln) - _left(ln) > 200]
+    left = median(_left(ln) for ln in wide) if wide else min(_left(ln) for ln in lines)
+    right = median(_right(ln) for ln in wide) if wide else max(_right(ln) for ln in lines)
     body = median(ln.size for ln in lines)
     centre = (left + right) / 2
     out: list[Paragraph] = []
@@ -150,10 +159,10 @@ def _reflow(lines: list[_PdfLine]) -> list[Paragraph]:
             continue
         if prev is not None and abs(prev.size - ln.size) <= 0.5:
             em = max(ln.size, 1.0)
-            full = prev.x1 >= right - 1.5 * em and prev.x0 <= left + 2.5 * em
-            continues = full and ln.x0 <= left + 0.8 * em and not text.startswith(_ENUMERATED)
-            title = (ln.size > body + 1 and ln.page == prev.page and abs((ln.x0 + ln.x1) / 2 - centre) < 2 * em
-                     and abs((prev.x0 + prev.x1) / 2 - centre) < 2 * em and ln.top - prev.bottom < 1.5 * em)
+            full = _right(prev) >= right - 1.5 * em and _left(prev) <= left + 2.5 * em
+            continues = full and _left(ln) <= left + 0.8 * em and not text.startswith(_ENUMERATED)
+            title = (ln.size > body + 1 and ln.page == prev.page and abs((_left(ln) + _right(ln)) / 2 - centre) < 2 * em
+                     and abs((_left(prev) + _right(prev)) / 2 - centre) < 2 * em and ln.top - prev.bottom < 1.5 * em)
             if continues or title:
                 out[-1] = Paragraph(join_lines((out[-1].text, text)), where=out[-1].where)
                 prev = ln

@@ -97,11 +97,11 @@ def _ruled_table(table, chars: list[tuple], page: int) -> tuple[_Ruled, list[tup
             outside.append(ch)
             continue
         key = (bisect_right(ys, cy) - 1, bisect_right(xs, cx) - 1)
-        i = slot.get(key)
-        if i is None:
+        owner = slot.get(key)
+        if owner is None:
             orphans.setdefault(key, []).append(ch)
         else:
-            boxes[i].chars.append(ch)
+            boxes[owner].chars.append(ch)
     ncols, nrows = len(xs) - 1, len(ys) - 1
     for r, c in sorted(orphans):  # a cell whose border is missing: bounded by the grid
         if (r, c) not in orphans:
