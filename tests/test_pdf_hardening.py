@@ -14,13 +14,14 @@ import textwrap
 import zlib
 from pathlib import Path
 
+import pypdfium2.raw as pdfium_raw
 import pytest
 
 import gipextract
 from gipextract.document import Source, TableBlock
 from gipextract.errors import ReadError
 from gipextract.readers import pdf as pdf_reader
-from gipextract.readers.pdf import PdfSettings, engine, pages_needing_ocr, read_pdf, render_page_images
+from gipextract.readers.pdf import PdfSettings, open_pdf, pages_needing_ocr, read_pdf, render_page_images
 
 from . import pdfmaker
 
@@ -122,7 +123,7 @@ def test_italic_slant_is_upright():
 
 
 def test_a_non_finite_coordinate_costs_its_page(monkeypatch):
-    real = engine.pdfium_c.FPDFText_GetLooseCharBox
+    real = pdfium_raw.FPDFText_GetLooseCharBox
     seen: list[int] = []
 
     def nan_on_page_two(textpage, i, rect):
@@ -134,7 +135,7 @@ def test_a_non_finite_coordinate_costs_its_page(monkeypatch):
             rect._obj.left = math.nan
         return ok
 
-    monkeypatch.setattr(engine.pdfium_c, "FPDFText_GetLooseCharBox", nan_on_page_two)
+    monkeypatch.setattr(pdfium_raw, "FPDFText_GetLooseCharBox", nan_on_page_two)
     d = doc(pdfmaker.raw_pdf(GOOD, GOOD, GOOD))
     assert d.incomplete and d.notes == ["Page 2 has a character at a position that is not a finite number and was "
                                         "skipped."]
@@ -173,7 +174,7 @@ def test_pages_needing_ocr_and_their_images():
     data = pdfmaker.scanned_pdf(2)
     assert pages_needing_ocr(data, Source("s.pdf", "pdf", "")) == [0, 1]
     assert pages_needing_ocr(pdfmaker.raw_pdf(GOOD), Source("t.pdf", "pdf", "")) == []
-    pdf = engine.open_pdf(data, "s.pdf")
+    pdf = open_pdf(data, Source("s.pdf", "pdf", ""))
     try:
         images = render_page_images(pdf, [1, 0], dpi=72)
         assert [im.size for im in images] == [(595, 842), (595, 842)] and images[0].mode == "RGB"

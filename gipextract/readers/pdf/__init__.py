@@ -66,19 +66,19 @@ file; so does a PDF of more than :attr:`PdfSettings.max_pages` pages or
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ...document import Block, Document, Source
 from ...errors import ReadError
 from ..layout import layout_blocks
-from . import engine, streams
-from .engine import NO_TEXT, TEXT_LAYER, UNMAPPED, PageError, render_page_images, text_layer_state
-from .geometry import bands, cell_text, words
+from . import streams
+from .geometry import NO_TEXT, TEXT_LAYER, UNMAPPED, PageError, bands, cell_text, text_layer_state, words
 from .lines import _drop_furniture, _PdfLine, _reflow, page_lines, vertical_stacks
 from .ruled import _EDGE_TOLERANCE, _join_tables, _Ruled, _table_block, ruled_tables
 
 __all__ = ["MAX_BYTES", "MAX_CHARS_PER_PAGE", "MAX_CONTENT_BYTES", "MAX_OBJECTS_PER_PAGE", "MAX_PAGES",
-           "NO_TEXT", "TEXT_LAYER", "UNMAPPED", "PdfSettings", "bands", "cell_text", "pages_needing_ocr", "page_lines",
-           "read_pdf", "render_page_images", "text_layer_state", "vertical_stacks", "words"]
+           "NO_TEXT", "TEXT_LAYER", "UNMAPPED", "PdfSettings", "bands", "cell_text", "open_pdf", "page_lines",
+           "pages_needing_ocr", "read_pdf", "render_page_images", "text_layer_state", "vertical_stacks", "words"]
 
 #: A PDF with more pages than this is refused (a report has a few dozen).
 MAX_PAGES = 500
@@ -126,6 +126,32 @@ class PdfSettings:
             raise ValueError("max_pages, max_bytes and the per-page bounds must be at least 1")
 
 
+if TYPE_CHECKING:
+    import pypdfium2
+    from PIL import Image
+
+
+def render_page_images(pdf: pypdfium2.PdfDocument, page_indices: list[int], dpi: float = 300.0,
+                       max_pixels: int | None = None) -> list[Image.Image]:
+    """Page images for OCR: :func:`.engine.render_page_images` (PDFium; at
+    most ``max_pixels`` pixels a page, default
+    :data:`.engine.MAX_RENDER_PIXELS`).  ``pdf`` is a document opened with
+    :func:`open_pdf`."""
+    from . import engine
+
+    return engine.render_page_images(pdf, page_indices, dpi, max_pixels or engine.MAX_RENDER_PIXELS)
+
+
+def open_pdf(data: bytes, source: Source) -> pypdfium2.PdfDocument:
+    """PDFium's document for ``data`` (close it after use).
+
+    :raises ReadError: as :func:`read_pdf`, for the whole file.
+    """
+    from . import engine
+
+    return engine.open_pdf(data, source.path)
+
+
 def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, str, int]:
     """A page's items in reading order (ruled tables and lines), the state of
     its text layer (:func:`.engine.text_layer_state`) and the number of
@@ -133,6 +159,8 @@ def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, str, int
 
     :raises PageError: the page is over a bound or has a non-finite coordinate.
     """
+    from . import engine
+
     x0, bottom, x1, top = page.get_mediabox()
     width, height = x1 - x0, top - bottom
     textpage = page.get_textpage()
@@ -209,6 +237,8 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
     :raises ReadError: not a readable PDF, encrypted, too large, too many
         pages, or no page could be parsed.
     """
+    from . import engine
+
     settings = settings or PdfSettings()
     _check_size(data, source, settings)
     pdf = engine.open_pdf(data, source.path)
@@ -281,6 +311,8 @@ def pages_needing_ocr(data: bytes, source: Source, settings: PdfSettings | None 
 
     :raises ReadError: as :func:`read_pdf`, for the whole file.
     """
+    from . import engine
+
     settings = settings or PdfSettings()
     _check_size(data, source, settings)
     pdf = engine.open_pdf(data, source.path)

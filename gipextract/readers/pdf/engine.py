@@ -17,7 +17,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ...errors import ReadError
-from .geometry import TEXT, TOP, X0
+from .geometry import TEXT, TOP, UNMAPPED_CHAR, X0, PageError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -25,20 +25,6 @@ if TYPE_CHECKING:
 #: A rendered page image may have at most this many pixels (the DPI is
 #: lowered to fit): 50 megapixels is an A4 page at about 600 DPI.
 MAX_RENDER_PIXELS = 50_000_000
-
-#: The text of a character whose font maps it to no Unicode character
-#: (pdfminer's ``(cid:N)``).
-UNMAPPED_CHAR = "\ufffd"
-
-
-class PageError(Exception):
-    """One page cannot be read (damaged, or over a bound); the reader skips it
-    with ``reason`` as its note and reads the other pages."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
 
 def open_pdf(data: bytes, path: str) -> pdfium.PdfDocument:
     """PDFium's document for ``data``.
@@ -138,23 +124,6 @@ def page_chars(textpage: pdfium.PdfTextPage, height: float, max_chars: int) -> t
         out.append(c)
         last = c
     return out, turned
-
-
-TEXT_LAYER, NO_TEXT, UNMAPPED = "text", "no text", "unmapped"
-
-
-def text_layer_state(chars: list[tuple]) -> str:
-    """Whether a page's characters are a usable text layer (the OCR reader
-    takes the pages that are not): :data:`TEXT_LAYER`; :data:`NO_TEXT` (no
-    printed character: a scan, or an image of text); :data:`UNMAPPED` (most
-    characters map to no Unicode character: the text is there but cannot be
-    read without OCR)."""
-    printed = [c for c in chars if c[TEXT].strip()]
-    if not printed:
-        return NO_TEXT
-    if 2 * sum(c[TEXT] == UNMAPPED_CHAR for c in printed) > len(printed):
-        return UNMAPPED
-    return TEXT_LAYER
 
 
 def _visible(obj: Any) -> bool:

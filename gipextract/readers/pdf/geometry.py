@@ -81,3 +81,33 @@ def cell_text(chars: list[tuple]) -> str:
     numbers in one cell stay two numbers, never one), step 3."""
     return join_lines(join_lines(w.text for w in words(band)) for band in bands(chars))
 
+
+#: The text of a character whose font maps it to no Unicode character
+#: (pdfminer's ``(cid:N)``).
+UNMAPPED_CHAR = "\ufffd"
+
+
+class PageError(Exception):
+    """One page cannot be read (damaged, or over a bound); the reader skips it
+    with ``reason`` as its note and reads the other pages."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+TEXT_LAYER, NO_TEXT, UNMAPPED = "text", "no text", "unmapped"
+
+
+def text_layer_state(chars: list[tuple]) -> str:
+    """Whether a page's characters are a usable text layer (the OCR reader
+    takes the pages that are not): :data:`TEXT_LAYER`; :data:`NO_TEXT` (no
+    printed character: a scan, or an image of text); :data:`UNMAPPED` (most
+    characters map to no Unicode character: the text is there but cannot be
+    read without OCR)."""
+    printed = [c for c in chars if c[TEXT].strip()]
+    if not printed:
+        return NO_TEXT
+    if 2 * sum(c[TEXT] == UNMAPPED_CHAR for c in printed) > len(printed):
+        return UNMAPPED
+    return TEXT_LAYER
