@@ -117,6 +117,13 @@ def test_text_not_set_upright_is_never_read_backwards(matrix):
     assert d.incomplete and len(d.notes) == 1 and "mirrored or rotated" in d.notes[0] and "Page 1" in d.notes[0]
 
 
+def test_a_page_whose_text_is_all_mirrored_is_not_said_to_need_ocr():
+    d = doc(pdfmaker.raw_pdf(b"-1 0 0 1 595 0 cm " + pdfmaker.text_content(("Total 1234.56", (1, 0, 0, 1, 72, 700)))))
+    assert d.blocks == [] and d.incomplete
+    assert d.notes == ["Page 1 has text set mirrored or rotated (12 characters), left unread: its reading order is "
+                       "not certain."]
+
+
 def test_italic_slant_is_upright():
     d = doc(pdfmaker.raw_pdf(pdfmaker.text_content(("Total 1234.56", (1, 0, 0.3, 1, 72, 700)))))
     assert " ".join(texts(d)) == "Total 1234.56" and not d.notes

@@ -169,6 +169,8 @@ def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, str, int
     finally:
         textpage.close()
     layer = text_layer_state(chars)
+    if layer == NO_TEXT and turned:
+        return [], TEXT_LAYER, turned  # it has text, only none set upright: its own note, not OCR
     if layer != TEXT_LAYER:
         return [], layer, turned
     tables: list[_Ruled] = []
