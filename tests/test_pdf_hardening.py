@@ -193,3 +193,12 @@ def test_pages_needing_ocr_and_their_images():
 
 def test_zeros_deflated_is_what_it_says():
     assert zlib.decompress(pdfmaker.zeros_deflated(2)) == bytes(2 << 20)
+
+
+def test_inflation_is_measured_to_the_end_and_stopped_past_the_bound():
+    from gipextract.readers.pdf import streams
+
+    assert streams._inflate(pdfmaker.zeros_deflated(3), 5 << 20) == bytes(3 << 20)
+    assert streams._inflate(zlib.compress(b"abc")[2:], 100) == b"abc"  # raw deflate, no zlib header
+    with pytest.raises(streams._Over):
+        streams._inflate(pdfmaker.zeros_deflated(7), 5 << 20)

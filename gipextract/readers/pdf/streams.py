@@ -50,12 +50,13 @@ def _inflate(data: bytes, budget: int) -> bytes:
         out = bytearray()
         pending = data
         try:
-            while pending:
-                out += d.decompress(pending, _CHUNK)
+            while True:
+                chunk = d.decompress(pending, _CHUNK)
+                out += chunk
                 if len(out) > budget:
                     raise _Over
                 pending = d.unconsumed_tail
-                if d.eof:
+                if d.eof or not (pending or chunk):  # no input left and no output pending
                     break
         except zlib.error:
             if out or wbits < 0:
