@@ -202,3 +202,28 @@ def test_inflation_is_measured_to_the_end_and_stopped_past_the_bound():
     assert streams._inflate(zlib.compress(b"abc")[2:], 100) == b"abc"  # raw deflate, no zlib header
     with pytest.raises(streams._Over):
         streams._inflate(pdfmaker.zeros_deflated(7), 5 << 20)
+
+
+def test_ruling_too_dense_to_grid_is_read_as_lines_with_a_note():
+    """pdfplumber's cell search on a 100 × 100 grid takes seconds: the page's
+    text is read without its ruling instead."""
+    import time
+
+    grid = b"".join(b"50 %g m 500 %g l S " % (90 + 4.5 * i, 90 + 4.5 * i) for i in range(100))
+    grid += b"".join(b"%g 90 m %g 540 l S " % (50 + 4.5 * i, 50 + 4.5 * i) for i in range(100))
+    t0 = time.perf_counter()
+    d = doc(pdfmaker.raw_pdf(grid + GOOD))
+    assert time.perf_counter() - t0 < 10
+    assert texts(d) == ["Total 41"] and not d.incomplete
+    assert d.notes == ["Page 1 has ruling of more than 4,000 line crossings, too dense to find its table cells: its "
+                       "text was read as lines, without the ruling."]
+
+
+def test_vertical_label_search_is_bounded():
+    from gipextract.readers.pdf import lines
+    from gipextract.readers.pdf.geometry import _Word
+
+    many = [[_Word("é", 10.0 + 30 * k, 20.0 + 30 * k, 12.0 * r, 12.0 * r + 10, 10.0, []) for k in range(50)]
+            for r in range(50)]
+    assert lines.vertical_stacks(many) == []  # 2,500 candidates: not a report page
+    assert len(lines.vertical_stacks(many[:30])) == 50

@@ -74,11 +74,23 @@ from ..layout import layout_blocks
 from . import streams
 from .geometry import NO_TEXT, TEXT_LAYER, UNMAPPED, PageError, bands, cell_text, text_layer_state, words
 from .lines import _drop_furniture, _PdfLine, _reflow, page_lines, vertical_stacks
-from .ruled import _EDGE_TOLERANCE, _join_tables, _Ruled, _table_block, ruled_tables
+from .ruled import (
+    _EDGE_TOLERANCE,
+    MAX_RULING_CROSSINGS,
+    RulingTooDense,
+    _join_tables,
+    _Ruled,
+    _table_block,
+    ruled_tables,
+)
 
 __all__ = ["MAX_BYTES", "MAX_CHARS_PER_PAGE", "MAX_CONTENT_BYTES", "MAX_OBJECTS_PER_PAGE", "MAX_PAGES",
            "NO_TEXT", "TEXT_LAYER", "UNMAPPED", "PdfSettings", "bands", "cell_text", "open_pdf", "page_lines",
            "pages_needing_ocr", "read_pdf", "render_page_images", "text_layer_state", "vertical_stacks", "words"]
+
+#: The text-layer state of a page whose ruling was too dense to grid (read as
+#: layout lines instead).
+DENSE_RULING = "dense ruling"
 
 #: A PDF with more pages than this is refused (a report has a few dozen).
 MAX_PAGES = 500
@@ -176,11 +188,14 @@ def _read_page(page, number: int, settings: PdfSettings) -> tuple[list, str, int
     tables: list[_Ruled] = []
     if settings.ruled_tables:
         edges = engine.page_edges(page, top, settings.max_objects_per_page)
-        tables, chars = ruled_tables(edges, chars, number, (x0, 0.0, x1, height), settings.table_settings)
+        try:
+            tables, chars = ruled_tables(edges, chars, number, (x0, 0.0, x1, height), settings.table_settings)
+        except RulingTooDense:
+            layer = DENSE_RULING
     lines = _drop_furniture(page_lines(chars, number, float(width)), float(height))
     items: list = [*tables, *lines]
     items.sort(key=lambda it: it.top)
-    return items, TEXT_LAYER, turned
+    return items, layer, turned
 
 
 def _assemble(pages: list[list]) -> list[Block]:
@@ -251,7 +266,7 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
                             path=source.path)
         costs = streams.page_costs(data, count, settings.max_content_bytes)
         items: list[list] = []
-        state: dict[str, list[int]] = {NO_TEXT: [], UNMAPPED: []}
+        state: dict[str, list[int]] = {NO_TEXT: [], UNMAPPED: [], DENSE_RULING: []}
         skipped: dict[str, list[int]] = {}
         broken: list[int] = []
         turned: dict[int, int] = {}
@@ -293,6 +308,10 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
             which = "any page" if len(state[layer]) == len(items) else f"page {_page_list(state[layer])}"
             notes.append(f"The PDF has {what} on {which}: what is printed there needs OCR before gipextract "
                          f"can read it.")
+    if state[DENSE_RULING]:
+        notes.append(f"Page {_page_list(state[DENSE_RULING])} has ruling of more than {MAX_RULING_CROSSINGS:,} "
+                     f"line crossings, too dense to find its table cells: its text was read as lines, "
+                     f"without the ruling.")
     for reason, pages in skipped.items():
         notes.append(f"Page {_page_list(pages)} {reason} and was skipped.")
     if broken:

@@ -70,6 +70,7 @@ def page_chars(textpage: pdfium.PdfTextPage, height: float, max_chars: int) -> t
     :raises PageError: too many characters, or a coordinate that is not a
         finite number.
     """
+    textpage = getattr(textpage, "raw", textpage)  # the C handle: no wrapper work per call
     n = pdfium_c.FPDFText_CountChars(textpage)
     if n > max_chars:
         raise PageError(f"has more than {max_chars:,} characters")

@@ -18,6 +18,10 @@ from .geometry import _Word, bands, words
 _CELL_GAP = 1.0        # em: a wider gap between words ends a cell
 _MARGIN = 0.08         # fraction of the page height: header/footer zones
 
+#: A page with more isolated one-character words than this has no vertical
+#: labels looked for (a report page has a few dozen; the search is quadratic).
+MAX_STACK_CANDIDATES = 2_000
+
 # -- lines outside tables ---------------------------------------------------------
 
 @dataclass(slots=True)
@@ -55,7 +59,8 @@ def vertical_stacks(lines: list[list[_Word]]) -> list[list[_Word]]:
     mark, ``三、``; not a digit or Latin letter; more than half an em from
     their neighbours on the line),
     aligned on their left edge or centre and each at most 1.5 em below the
-    previous one.  Returned top to bottom."""
+    previous one.  Returned top to bottom; none on a page with more than
+    :data:`MAX_STACK_CANDIDATES` such words (bounded time)."""
     cands: list[_Word] = []
     for ws in lines:
         for k, w in enumerate(ws):
@@ -65,6 +70,8 @@ def vertical_stacks(lines: list[list[_Word]]) -> list[list[_Word]]:
             em = max(w.size, 1.0)
             if (k == 0 or w.x0 - ws[k - 1].x1 > 0.5 * em) and (k + 1 == len(ws) or ws[k + 1].x0 - w.x1 > 0.5 * em):
                 cands.append(w)
+    if len(cands) > MAX_STACK_CANDIDATES:
+        return []  # not a report page; the search below is quadratic in the candidates
     stacks: list[list[_Word]] = []
     for w in sorted(cands, key=lambda w: w.top):
         em = max(w.size, 1.0)

@@ -128,8 +128,20 @@ class _Edges:
         self.bbox = bbox
 
 
+#: Ruling whose horizontal × vertical lines (after pdfplumber joins and snaps
+#: them) exceed this is too dense to grid: pdfplumber's cell search grows
+#: faster than the square of the crossings (a 100 × 100 grid takes seconds).
+#: A report table has a few hundred.
+MAX_RULING_CROSSINGS = 4_000
+
+
+class RulingTooDense(Exception):
+    """A page's ruling has more crossings than :data:`MAX_RULING_CROSSINGS`."""
+
+
 def ruled_tables(edges: list[dict], chars: list[tuple], page: int, bbox: tuple[float, float, float, float],
-                 table_settings: dict | None = None) -> tuple[list[_Ruled], list[tuple]]:
+                 table_settings: dict | None = None,
+                 max_crossings: int = MAX_RULING_CROSSINGS) -> tuple[list[_Ruled], list[tuple]]:
     """The ruled tables of one page and the characters outside them (steps
     2–3 of the reader): pdfplumber's table finder (its ``lines`` strategy:
     snap, join and intersect the ruling) on the page's visible ruling
@@ -139,15 +151,33 @@ def ruled_tables(edges: list[dict], chars: list[tuple], page: int, bbox: tuple[f
     :param page: the 1-based page number, for ``where``.
     :param bbox: the page's ``(x0, top, x1, bottom)`` in points.
     :param table_settings: extra pdfplumber ``TableSettings`` fields.
+    :raises RulingTooDense: more than ``max_crossings`` horizontal × vertical
+        lines once joined (checked before any crossing is computed).
     """
     if not edges:
         return [], chars
-    from pdfplumber.table import TableFinder
+    from pdfplumber.table import (
+        Table,
+        TableFinder,
+        TableSettings,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+    )
 
     ts = {"vertical_strategy": "lines", "horizontal_strategy": "lines", **(table_settings or {})}
+    stub = _Edges(edges, bbox)
+    finder = TableFinder.__new__(TableFinder)  # TableFinder.__init__'s steps, with a bound between them
+    finder.page = stub  # type: ignore[assignment]
+    finder.settings = settings = TableSettings.resolve(ts)
+    joined = finder.get_edges()
+    horizontal = sum(e["orientation"] == "h" for e in joined)
+    if horizontal * (len(joined) - horizontal) > max_crossings:
+        raise RulingTooDense
+    points = edges_to_intersections(joined, settings.intersection_x_tolerance, settings.intersection_y_tolerance)
     tables: list[_Ruled] = []
-    for t in TableFinder(_Edges(edges, bbox), ts).tables:  # type: ignore[arg-type]
-        found = _ruled_table(t, chars, page)
+    for group in cells_to_tables(intersections_to_cells(points)):
+        found = _ruled_table(Table(stub, group), chars, page)  # type: ignore[arg-type]
         if found is not None:
             table, chars = found
             tables.append(table)
