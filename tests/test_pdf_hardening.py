@@ -227,3 +227,13 @@ def test_vertical_label_search_is_bounded():
             for r in range(50)]
     assert lines.vertical_stacks(many) == []  # 2,500 candidates: not a report page
     assert len(lines.vertical_stacks(many[:30])) == 50
+
+
+def test_inline_image_bytes_are_not_counted_as_characters():
+    from gipextract.readers.pdf import streams
+
+    content = b"BT (abc) Tj ET q BI /W 10 /H 10 ID " + b"(x)" * 1000 + b" EI Q BT <0041> Tj ET"
+    assert streams._text_bytes(content) == 5
+    image_page = b"q BI /W 300 /H 300 /BPC 8 /CS /G ID " + b"(" * 90_000 + b"\n EI Q "
+    d = doc(pdfmaker.raw_pdf(image_page, GOOD), max_chars_per_page=1000)
+    assert "Page 1 has more than" not in " ".join(d.notes)

@@ -107,10 +107,33 @@ _DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do\b")
 _STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f\s]*>")
 
 
+_INLINE_IMAGE = re.compile(rb"(?<![^\s\]>)])BI(?=\s)")
+
+
+def _without_inline_images(data: bytes) -> bytes:
+    """``data`` without the binary data of its inline images (``BI … ID
+    data EI``), whose bytes are no text; linear time (each search starts
+    where the last one ended)."""
+    parts: list[bytes] = []
+    pos = 0
+    while (m := _INLINE_IMAGE.search(data, pos)) is not None:
+        start = data.find(b"ID", m.end())
+        end = data.find(b"EI", start + 2) if start >= 0 else -1
+        if end < 0:
+            break
+        parts.append(data[pos:m.start()])
+        pos = end + 2
+    parts.append(data[pos:])
+    return b"".join(parts)
+
+
 def _text_bytes(data: bytes) -> int:
     """An upper bound of the characters ``data`` (a content stream) shows:
-    the bytes of its string operands (a hex string counts half)."""
+    the bytes of its string operands (a hex string counts half), inline
+    images left out."""
     n = 0
+    if b"BI" in data:
+        data = _without_inline_images(data)
     for m in _STRING.finditer(data):
         s = m.group()
         n += len(s) - 2 if s[:1] == b"(" else (len(s) - 2) // 2
