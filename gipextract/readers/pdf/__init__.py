@@ -55,7 +55,11 @@ content streams (checked before PDFium decodes them, :mod:`.streams`), its
 page objects and its characters (PDFium's counts, checked before any box is
 made).  A page over a bound, with a coordinate that is not a finite number,
 or that PDFium fails on, is skipped with a note and makes the document
-``incomplete``; the other pages are read.
+``incomplete``; the other pages are read.  Ruling of more than
+:data:`~.ruled.MAX_RULING_CROSSINGS` crossings is not gridded (the page is
+read as layout lines, with a note), and vertical labels are not looked for
+among more than :data:`~.lines.MAX_STACK_CANDIDATES` isolated characters:
+both searches grow faster than their input.
 
 Errors: a corrupt, truncated or non-PDF input, or an encrypted PDF without an
 empty user password, raises :class:`~gipextract.errors.ReadError` naming the
