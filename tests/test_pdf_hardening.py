@@ -237,3 +237,14 @@ def test_inline_image_bytes_are_not_counted_as_characters():
     image_page = b"q BI /W 300 /H 300 /BPC 8 /CS /G ID " + b"(" * 90_000 + b"\n EI Q "
     d = doc(pdfmaker.raw_pdf(image_page, GOOD), max_chars_per_page=1000)
     assert "Page 1 has more than" not in " ".join(d.notes)
+
+
+def test_pages_pdfminer_cannot_pair_with_pdfium_get_the_worst_cost(monkeypatch):
+    from gipextract.readers.pdf import streams
+
+    monkeypatch.setattr(streams, "page_costs", lambda data, count, max_bytes: {0: 10, 1: None})
+    d = doc(pdfmaker.raw_pdf(GOOD, GOOD, GOOD))
+    assert d.blocks == [] and d.notes == [
+        "Page 1–3 has content streams that inflate to more than 8,388,608 bytes and was skipped."]
+    monkeypatch.setattr(streams, "page_costs", lambda data, count, max_bytes: {0: 10, 1: 20})
+    assert " ".join(texts(doc(pdfmaker.raw_pdf(GOOD, GOOD, GOOD)))) == "Total 41 Total 41 Total 41"

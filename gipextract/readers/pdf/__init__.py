@@ -239,6 +239,19 @@ def _page_list(numbers: list[int]) -> str:
     return ", ".join(spans)
 
 
+def _page_costs(data: bytes, count: int, settings: PdfSettings) -> dict[int, int | None]:
+    """:func:`.streams.page_costs` for the ``count`` pages PDFium found.  When
+    pdfminer lists another number of pages (a damaged page tree each parser
+    mends its own way), pages cannot be paired: every page gets the largest
+    cost measured (``None`` if any page was over the content bound)."""
+    costs = streams.page_costs(data, count, settings.max_content_bytes)
+    if costs and len(costs) != count:
+        values = list(costs.values())
+        worst = None if None in values else max(v for v in values if v is not None)
+        costs = dict.fromkeys(range(count), worst)
+    return costs
+
+
 def _check_size(data: bytes, source: Source, settings: PdfSettings) -> None:
     if len(data) > settings.max_bytes:
         raise ReadError(f"the PDF is larger than {settings.max_bytes // 2**20} MiB; not a report", path=source.path)
@@ -268,7 +281,7 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
         if count > settings.max_pages:
             raise ReadError(f"the PDF has {count} pages, more than the {settings.max_pages} a report can have",
                             path=source.path)
-        costs = streams.page_costs(data, count, settings.max_content_bytes)
+        costs = _page_costs(data, count, settings)
         items: list[list] = []
         state: dict[str, list[int]] = {NO_TEXT: [], UNMAPPED: [], DENSE_RULING: []}
         skipped: dict[str, list[int]] = {}
@@ -343,7 +356,7 @@ def pages_needing_ocr(data: bytes, source: Source, settings: PdfSettings | None 
     pdf = engine.open_pdf(data, source.path)
     out: list[int] = []
     try:
-        costs = streams.page_costs(data, len(pdf), settings.max_content_bytes)
+        costs = _page_costs(data, len(pdf), settings)
         for i in range(min(len(pdf), settings.max_pages)):
             cost = costs.get(i, 0)
             if cost is None or cost > settings.max_chars_per_page:

@@ -203,8 +203,8 @@ def page_costs(data: bytes, count: int, max_bytes: int) -> dict[int, int | None]
     the content draws it (``Do``), to a depth of 4.
 
     :param data: the PDF file's bytes.
-    :param count: the number of pages PDFium found (pages pdfminer lists
-        beyond it are ignored).
+    :param count: the number of pages PDFium found (pdfminer's pages beyond
+        ``count + 1`` are not measured).
     :returns: only the pages pdfminer could measure; an empty dict when it
         cannot parse the file (module docstring: not pre-checked).
     """
@@ -217,7 +217,7 @@ def page_costs(data: bytes, count: int, max_bytes: int) -> dict[int, int | None]
     try:
         doc = PDFDocument(PDFParser(io.BytesIO(data)))
         for i, page in enumerate(PDFPage.create_pages(doc)):
-            if i >= count:
+            if i > count:  # one more than PDFium found tells that the counts differ
                 break
             contents = page.contents if isinstance(page.contents, list) else [page.contents]
             streams = [s for s in map(resolve1, contents) if isinstance(s, PDFStream)]
