@@ -229,6 +229,15 @@ def test_real_pdf_read_as_layout_text_alone_equals_its_truth(corpus, name, monke
     assert cell_mismatches(r, truth(name)) == []
 
 
+@pytest.mark.parametrize("name", PDFS)
+def test_real_pdf_has_a_text_layer_on_every_page(corpus, name):
+    from gipextract.readers.pdf import pages_needing_ocr
+
+    d = gipextract.pipeline.read_document_from(corpus / name)
+    assert d.notes == [] and not d.incomplete
+    assert pages_needing_ocr((corpus / name).read_bytes(), Source(name, "pdf", "")) == []
+
+
 def test_real_pdf_tables_are_joined_across_pages(corpus):
     d = gipextract.pipeline.read_document_from(corpus / "001_2024_pdf.pdf")
     t2, t3, t4 = tables(d)

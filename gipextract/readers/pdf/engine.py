@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 #: lowered to fit): 50 megapixels is an A4 page at about 600 DPI.
 MAX_RENDER_PIXELS = 50_000_000
 
+
 def open_pdf(data: bytes, path: str) -> pdfium.PdfDocument:
     """PDFium's document for ``data``.
 

@@ -5,6 +5,10 @@ A character is a tuple ``(x0, x1, top, bottom, size, text)``: points from the
 top-left corner of the page, its font size in points and its text (one
 character; a printed space only breaks words).  Index it with the constants
 ``X0, X1, TOP, BOTTOM, SIZE, TEXT``.
+
+Also here, as they judge characters only: whether a page's characters are a
+usable text layer (:func:`text_layer_state`, what decides that a page needs
+OCR) and :class:`PageError`, raised for a page the reader skips.
 """
 
 from __future__ import annotations
