@@ -22,6 +22,7 @@ file that pdfminer cannot parse while PDFium can is not pre-checked.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zlib
 from typing import Any
@@ -213,6 +214,9 @@ def page_costs(data: bytes, count: int, max_bytes: int) -> dict[int, int | None]
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import PDFStream, resolve1
 
+    pdfminer_log = logging.getLogger("pdfminer")
+    if not pdfminer_log.handlers:  # its warnings on a damaged file are not ours to print (Python's last resort would)
+        pdfminer_log.addHandler(logging.NullHandler())
     out: dict[int, int | None] = {}
     try:
         doc = PDFDocument(PDFParser(io.BytesIO(data)))
