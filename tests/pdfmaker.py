@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import zlib
 from dataclasses import dataclass
 
 from reportlab.pdfbase import pdfmetrics
@@ -284,7 +285,7 @@ def _t3_rows(expected: dict, order, *, vertical: bool, empty_leaf_slot: bool, ty
     block_rows = sum(1 for _, g, _ in order if g is not None)
     group_len: dict[str, int] = {}
     current = None
-    for key, group, label in order:
+    for _key, group, label in order:
         if group:
             current = group
         if label[0].isdigit() and current:
@@ -385,3 +386,72 @@ def text_pdf(*pages: list[str], size: float = 12) -> bytes:
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+# -- raw PDFs: hand-written content streams, for what reportlab will not draw ------
+
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+#: A font whose codes map to made-up glyph names and that has no ToUnicode:
+#: its characters have no Unicode mapping.
+UNMAPPED_FONT = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding "
+                 b"/Differences [65 /g1 /g2 /g3 /g4 /g5 /g6] >> >>")
+
+
+def _stream(data: bytes, filters: list[bytes]) -> bytes:
+    names = b" ".join(b"/" + f for f in filters)
+    return b"<< /Length %d /Filter [%s] >>\nstream\n" % (len(data), names) + data + b"\nendstream"
+
+
+def raw_pdf(*contents: bytes | tuple[bytes, list[bytes]], font: bytes = HELVETICA, form: bytes = b"") -> bytes:
+    """A PDF with one page per content stream, its font ``/F1`` = ``font``.
+    A content is the stream's bytes (Flate-compressed here) or ``(encoded
+    bytes, filter names)`` already encoded.  ``form``: the content of a form
+    XObject ``/Fm1`` every page can draw (``/Fm1 Do``)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", font,
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+            b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(zlib.compress(form)) + zlib.compress(form)
+            + b"\nendstream"]
+    kids = []
+    for content in contents:
+        data, filters = (zlib.compress(content), [b"FlateDecode"]) if isinstance(content, bytes) else content
+        n = len(objs) + 1
+        kids.append(b"%d 0 R" % n)
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> "
+                    b"/XObject << /Fm1 4 0 R >> >> /Contents %d 0 R >>" % (n + 1))
+        objs.append(_stream(data, filters))
+    objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def text_content(*runs: tuple[str, tuple[float, ...]], size: float = 12) -> bytes:
+    """A content stream showing each ``(ASCII text, text matrix a b c d e f)``."""
+    ops = [b"BT /F1 %g Tf" % size]
+    for text, m in runs:
+        ops.append(b"%s Tm (%s) Tj" % (b" ".join(b"%g" % v for v in m), text.encode("ascii")))
+    ops.append(b"ET")
+    return b"\n".join(ops)
+
+
+def zeros_deflated(n_mib: int) -> bytes:
+    """A zlib stream inflating to ``n_mib`` MiB of zero bytes, made in
+    milliseconds: one fully flushed deflated MiB repeated."""
+    mib = 1 << 20
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = co.compress(bytes(mib)) + co.flush(zlib.Z_FULL_FLUSH)
+    tail = co.flush()
+    total = n_mib * mib
+    adler = (((total % 65521) << 16) | 1).to_bytes(4, "big")
+    return b"\x78\xda" + block * n_mib + tail + adler
+
+
+#: A page reading ``Total 41``, to show that the other pages of a hostile PDF are read.
+GOOD_PAGE = text_content(("Total 41", (1, 0, 0, 1, 72, 700)))

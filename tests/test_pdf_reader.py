@@ -1,4 +1,4 @@
-"""The PDF reader (gipextract/readers/pdf.py) on synthetic PDFs drawn by
+"""The PDF reader (gipextract/readers/pdf/) on synthetic PDFs drawn by
 tests/pdfmaker.py, and on the real PDFs of ../shared/corpus."""
 
 import copy
@@ -229,6 +229,15 @@ def test_real_pdf_read_as_layout_text_alone_equals_its_truth(corpus, name, monke
     assert cell_mismatches(r, truth(name)) == []
 
 
+@pytest.mark.parametrize("name", PDFS)
+def test_real_pdf_has_a_text_layer_on_every_page(corpus, name):
+    from gipextract.readers.pdf import pages_needing_ocr
+
+    d = gipextract.pipeline.read_document_from(corpus / name)
+    assert d.notes == [] and not d.incomplete
+    assert pages_needing_ocr((corpus / name).read_bytes(), Source(name, "pdf", "")) == []
+
+
 def test_real_pdf_tables_are_joined_across_pages(corpus):
     d = gipextract.pipeline.read_document_from(corpus / "001_2024_pdf.pdf")
     t2, t3, t4 = tables(d)
@@ -269,20 +278,11 @@ def test_cli_extracts_a_pdf_and_refuses_a_broken_one(tmp_path):
 
 
 def test_text_layer_without_unicode_mapping_is_noted_not_read():
-    """Characters pdfminer cannot map to Unicode come out as ``(cid:N)``; a
-    page made of them has no usable text layer (here: a CJK CID font in an
-    owner-password PDF, whose encoding pdfminer cannot look up)."""
-    from reportlab.lib import pdfencrypt
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, encrypt=pdfencrypt.StandardEncryption("", ownerPassword="owner", strength=128))
-    c.setFont(pdfmaker.CJK, 12)
-    c.drawString(80, 700, "一、总体情况")
-    c.showPage()
-    c.save()
-    d = doc(buf.getvalue())
+    """Characters whose font maps them to no Unicode character (made-up glyph
+    names, no ToUnicode): a page made of them has no usable text layer."""
+    d = doc(pdfmaker.raw_pdf(pdfmaker.text_content(("ABCDEF", (1, 0, 0, 1, 72, 700))), font=pdfmaker.UNMAPPED_FONT))
     assert d.blocks == [] and "no readable text layer" in d.notes[0] and "any page" in d.notes[0]
+    assert d.incomplete
 
 
 def test_running_text_ending_in_numbers_is_not_a_table():
