@@ -125,6 +125,8 @@ class Report:
         table present, in template order.
     :ivar findings: reading problems and (once validated) identity findings.
     :ivar extra_rows: rows with numbers the template does not have.
+    :ivar needs_ocr: pages of the source had no text layer and OCR was not run
+        (:attr:`gipextract.document.Document.needs_ocr`).
     """
 
     source: Source
@@ -138,7 +140,16 @@ class Report:
     cells: dict[str, CellValue] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     extra_rows: list[ExtraRow] = field(default_factory=list)
+    needs_ocr: bool = False
     _frames: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One line: source, agency, year, template, cells read and findings
+        (the full content is in :meth:`to_dict`)."""
+        read = sum(1 for c in self.cells.values() if c.value is not None)
+        return (f"<Report {self.source.path!r} agency={self.agency!r} year={self.year} template={self.template} "
+                f"tables={','.join(self.table_versions) or '-'} cells={read}/{len(self.cells)} "
+                f"findings={len(self.findings)} errors={len(self.errors)}>")
 
     # -- pandas views -------------------------------------------------------
 

@@ -676,4 +676,4 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
     if broken:
         notes.append(f"Page {_page_list(broken)} could not be parsed (a damaged content stream) and was skipped.")
     lost = bool(skipped or broken or state[NO_TEXT] or state[UNMAPPED])
-    return Document(_assemble(items), source, notes, incomplete=lost)
+    return Document(_assemble(items), source, notes, incomplete=lost, needs_ocr=bool(state[NO_TEXT] or state[UNMAPPED]))
