@@ -188,8 +188,8 @@ def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel
     """Extract the tables of one REPORT (text, Markdown, HTML, DOCX or PDF; '-' for stdin).
 
     Prints the report as JSON on stdout, or writes files with -o; says on stderr how far it was
-    read (status ok, partial, empty, needs_ocr, pre2019 or not_a_report, and whether the
-    identities hold). For several reports use `gipextract batch`.
+    read when not all is well (status partial, empty, needs_ocr, pre2019 or not_a_report;
+    identities broken or not_checked). For several reports use `gipextract batch`.
     """
     if len(reports) > 1:
         raise click.UsageError(f"extract reads one report, got {len(reports)}; for several use: "
@@ -204,12 +204,19 @@ def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel
             output_kind(output, fmt)  # before any reading
     rep = _read(report, input_format)
     _warn(rep, quiet)
-    if not quiet:
-        from .status import status_line
-        click.echo(f"gipextract: {rep.source.path}: {status_line(rep)}", err=True)
     _write_report(rep, output, fmt, excel)
+    _say_status(rep, quiet)
     if strict and rep.errors:
         click.get_current_context().exit(EXIT_IDENTITY)
+
+
+def _say_status(rep: Report, quiet: bool) -> None:
+    """One line on stderr with the report's status (gipextract.status), as the
+    batch manifest has it, unless it is ``ok`` with identities that hold."""
+    from .status import report_status, status_line
+
+    if not quiet and report_status(rep)[:2] != ("ok", "hold"):
+        click.echo(f"gipextract: {rep.source.path}: {status_line(rep)}", err=True)
 
 
 def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool) -> None:
