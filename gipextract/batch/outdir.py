@@ -53,6 +53,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..crossreport import CROSS_RULES, NEEDED_KEYS
 from ..document import Source
@@ -65,6 +66,9 @@ from ..export.findings import FINDINGS_COLUMNS, findings_csv
 from ..report import TIDY_COLUMNS, Finding, Report
 from .inputs import InputFile, report_path
 from .worker import FileResult
+
+if TYPE_CHECKING:
+    from ..export.parquet import TidyParquetWriter
 
 MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year",
                     "agency", "organ", "previous", "n_cells", "n_null", "n_errors", "report")
@@ -184,7 +188,7 @@ class OutputDir:
         self._listed: set[str] = set()  # report.json paths of the manifest rows
         self._cells: _CsvStream | None = None
         self._findings: _CsvStream | None = None
-        self._parquet = None  # a gipextract.export.parquet.TidyParquetWriter once begun
+        self._parquet: TidyParquetWriter | None = None
         self._parquet_tmp: Path | None = None
         self._rows = TidyCsvFormatter()
 
@@ -230,17 +234,19 @@ class OutputDir:
 
     # -- rows -----------------------------------------------------------------
 
-    def add(self, entry: InputFile, result: FileResult) -> tuple[str, ...]:
+    def add(self, entry: InputFile, result: FileResult) -> list[str]:
         """Append a converted input's rows; write its report.json.
 
         :returns: its manifest row.
         """
         report = ""
+        assert self._cells is not None and self._findings is not None and self._reports is not None
+        assert self._parquet is not None
         try:
             if result.report_json is not None:
                 report = report_path(entry.rel)
                 _write_report(os.path.join(self.root, report), result.report_json)
-            if result.n_cells:
+            if result.n_cells and result.cells_arrow is not None:
                 self._cells.write_text(result.cells_csv)
                 from ..export.parquet import batch_from_bytes
                 self._parquet.write_batch(batch_from_bytes(result.cells_arrow))
@@ -259,7 +265,7 @@ class OutputDir:
         return row
 
     def add_reused(self, entry: InputFile, old: dict[str, str], cells: list[tuple],
-                   findings: list[list[str]]) -> tuple[str, ...]:
+                   findings: list[list[str]]) -> list[str]:
         """Append an unchanged input's rows from the previous run (``--resume``).
 
         :param old: its row of the previous manifest.
@@ -268,6 +274,8 @@ class OutputDir:
             cross-report findings (those are recomputed).
         """
         report = report_path(entry.rel)
+        assert self._cells is not None and self._findings is not None and self._reports is not None
+        assert self._parquet is not None
         try:
             if old["report"] != report:
                 (self.root / report).parent.mkdir(parents=True, exist_ok=True)
@@ -325,18 +333,21 @@ class OutputDir:
         :returns: resource name → :class:`FileInfo` of the CSVs written.
         """
         organs = organs or {}
+        assert self._cells is not None and self._findings is not None and self._reports is not None
+        assert self._parquet is not None and self._parquet_tmp is not None
         try:
             for source, found in cross:
                 self._findings.write_text(_cross_findings_csv(source, found))
             self._manifest = _CsvStream(self.root / "manifest.csv", MANIFEST_COLUMNS, self.excel)
             for row in self.rows:
                 row[_COL["organ"]], row[_COL["previous"]] = organs.get(row[0], ("", ""))
-            self._manifest.write_rows(self.rows)
+            manifest = self._manifest
+            manifest.write_rows(self.rows)
             infos = {"cells": self._cells.close(), "findings": self._findings.close()}
             self._reports.close()
             self._parquet.close()
             _fsync_file(self._parquet_tmp)
-            infos = {"manifest": self._manifest.close(), **infos}
+            infos = {"manifest": manifest.close(), **infos}
             for name in DERIVED_OUTPUTS:
                 tmp = self._stage(name)
                 info = getattr(self, "_write_" + name.replace(".", "_"))(tmp)
@@ -345,7 +356,7 @@ class OutputDir:
             pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports")
             self._stage("datapackage.json").write_bytes(datapackage_json(pkg).encode("utf-8"))
             staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
-                      "findings.csv": self._findings.tmp, **self._staged, "manifest.csv": self._manifest.tmp}
+                      "findings.csv": self._findings.tmp, **self._staged, "manifest.csv": manifest.tmp}
             mode = 0o666 & ~_umask()
             for name in OUTPUT_FILES:
                 _fsync_file(staged[name])
@@ -372,6 +383,7 @@ class OutputDir:
     def _report_rows(self) -> Iterator[list[str]]:
         """reports.csv's rows (no header), ``organ`` filled in."""
         organ_of = {row[0]: row[_COL["organ"]] for row in self.rows}
+        assert self._reports is not None
         rows = read_csv_rows(self._reports.tmp)
         next(rows)
         for row in rows:
@@ -398,6 +410,7 @@ class OutputDir:
 
     def _write_gipextract_db(self, tmp: Path) -> None:
         from ..export.sqlite import write_database
+        assert self._manifest is not None and self._cells is not None and self._findings is not None
         tmp.unlink()  # sqlite-utils creates the database
         write_database(tmp, {"keys": self._staged["keys.csv"], "manifest": self._manifest.tmp,
                              "reports": self._staged["reports.csv"], "cells": self._cells.tmp,
