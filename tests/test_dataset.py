@@ -199,6 +199,9 @@ def test_the_database_has_keys_and_foreign_keys(out):
         # numbers are numbers, missing is NULL
         assert db.execute("select typeof(value) from cells where value is not null limit 1").fetchone() == ("real",)
         assert db.execute("select typeof(\"t3.granted.total\") from reports limit 1").fetchone() == ("integer",)
+        labelled = db.execute("select row_label, col_label, organ, year from cells_labelled "
+                              "where key = 't3.granted.natural_person' and source like '%2024.txt'").fetchone()
+        assert labelled == ("三、本年度办理结果 / （一）予以公开", "申请人情况 / 自然人", "样本市示例区人民政府", 2024)
     finally:
         db.close()
 

@@ -7,7 +7,11 @@ Tables (built from the batch's CSV files once they are complete):
 ``reports``   one row per report read (``ok``/``partial``), primary key
               ``source`` → ``manifest.path``; one column per canonical key.
 ``cells``     tidy cells, primary key ``(source, key)``; ``source`` →
-              ``manifest.path``, ``key`` → ``keys.key``.
+              ``manifest.path``, ``key`` → ``keys.key``.  Only ``source,
+              key, value, unit, raw, flag``: labels are in ``keys``, the
+              report's agency, year and template in ``manifest`` (the view
+              ``cells_labelled`` joins them back), which keeps the
+              database about a third of the size.
 ``findings``  every finding; ``source`` → ``manifest.path``.
 ``keys``      the data dictionary, primary key ``key``.
 
@@ -55,10 +59,20 @@ def _report_types() -> dict[str, type]:
     return {**_TYPES["reports"], **{k: _FLOAT if kinds[k] == "money" else _INT for k in ALL_KEYS}}
 
 
-def _records(path: str | os.PathLike, types: Mapping[str, type]) -> tuple[list[str], Iterator[dict]]:
+#: The columns of cells.csv the database keeps (the rest are joins away).
+CELL_COLUMNS = ("source", "key", "value", "unit", "raw", "flag")
+
+_VIEW = """select c.source, c.key, k."table", k.row_key, k.col_key, k.row_label, k.col_label, c.value, c.unit,
+    c.raw, c.flag, m.organ, m.agency, m.year, m.template
+from cells c join keys k on k.key = c.key join manifest m on m.path = c.source"""
+
+
+def _records(path: str | os.PathLike, types: Mapping[str, type],
+             keep: tuple[str, ...] | None = None) -> tuple[list[str], Iterator[dict]]:
     rows = read_csv_rows(path)
     header = next(rows)
-    conv = [(i, name, types.get(name)) for i, name in enumerate(header)]
+    conv = [(i, name, types.get(name)) for i, name in enumerate(header) if keep is None or name in keep]
+    header = [name for _, name, _ in conv]
 
     def gen() -> Iterator[dict]:
         for row in rows:
@@ -81,7 +95,7 @@ def write_database(db_path: str | os.PathLike, csvs: Mapping[str, str | os.PathL
         db.execute("PRAGMA synchronous = OFF")
         for name in TABLE_ORDER:
             types = _report_types() if name == "reports" else _TYPES[name]
-            header, records = _records(csvs[name], types)
+            header, records = _records(csvs[name], types, CELL_COLUMNS if name == "cells" else None)
             columns = {c: types.get(c, str) for c in header}
             pk = _PKS.get(name)
             table = db.table(name)
@@ -89,7 +103,7 @@ def write_database(db_path: str | os.PathLike, csvs: Mapping[str, str | os.PathL
             table.insert_all(records, batch_size=500)
             for index in _INDEXES.get(name, []):
                 table.create_index(index)
-        db.execute("PRAGMA foreign_keys = ON")
+        db.create_view("cells_labelled", _VIEW)
         db.conn.commit()
     finally:
         db.close()
@@ -132,7 +146,9 @@ def datasette_metadata(manifest_fields: Mapping[str, str], cell_fields: Mapping[
                     "researcher pivots, merges and plots. An empty cell has no number: read cells.flag.",
                     report_cols),
         "cells": ("Every numeric table cell of every report, one row per cell, with the text as printed (raw) "
-                  "and why a value is empty (flag).", dict(cell_fields)),
+                  "and why a value is empty (flag); labels in keys, the report's organ and year in manifest "
+                  "(the view cells_labelled joins them).",
+                  {c: cell_fields.get(c, "") for c in CELL_COLUMNS}),
         "findings": ("Broken identities (勾稽关系), reading problems and cross-year checks (T3-Y, T2-Y1).",
                      dict(finding_fields)),
         "keys": ("The data dictionary: one row per canonical key of both formats, from the template data.",
