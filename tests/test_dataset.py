@@ -310,3 +310,11 @@ def test_keys_info_labels_come_from_the_templates():
                 for c in r.columns:
                     k = info[f"{t}.{r.key}.{c.key}"]
                     assert v in k.versions.split() and k.kind == c.kind and k.unit == (c.unit or "")
+
+
+def test_exclude_matches_the_path_under_the_directory(folder, tmp_path):
+    summary = run_batch([str(folder)], tmp_path / "out", jobs=1, exclude=["organ/*", "README*", "*.pdf"],
+                        include=["*.txt", "*.html"])
+    names = sorted(Path(r["path"]).name for r in read_csv(tmp_path / "out" / "manifest.csv"))
+    assert summary.total == 6 and names == ["a_v2021.txt", "b_v2019.html", "c_blank_template.txt", "d_pre2019.txt",
+                                            "e_news.txt", "h_flat.txt"]

@@ -11,9 +11,9 @@ can list it as ``failed`` instead of dropping it silently.
 ``include_globs`` / ``exclude_globs`` (``batch --include/--exclude``) filter
 the files found under a directory or by a pattern: a file is kept when it
 matches some include pattern (every file when there is none) and no exclude
-pattern.  A pattern matches the file's name (``*.pdf``, ``README*``) or its
-path as shown (``archive/2019/*``); a file named on the command line is
-always kept.
+pattern.  A pattern matches the file's name (``*.pdf``, ``README*``), its
+path under the directory argument (``truth/*``) or its path as shown
+(``archive/2019/*``); a file named on the command line is always kept.
 
 Order: sorted by the path as shown (``InputFile.path``), so the output order
 does not depend on the file system, on the order of the arguments or on
@@ -70,9 +70,11 @@ def _entry(path: str) -> tuple[str, str | None]:
     return abspath, None
 
 
-def _matches(path: str, patterns: Sequence[str]) -> bool:
-    name = os.path.basename(path)
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) for p in patterns)
+def _matches(path: str, patterns: Sequence[str], top: str | None) -> bool:
+    forms = {os.path.basename(path), path}
+    if top is not None:
+        forms.add(os.path.relpath(path, top))
+    return any(fnmatch.fnmatch(form, p) for form in forms for p in patterns)
 
 
 def discover(arguments: list[str], exclude: Sequence[str | os.PathLike] = (), *,
@@ -87,10 +89,10 @@ def discover(arguments: list[str], exclude: Sequence[str | os.PathLike] = (), *,
     skip = [os.path.realpath(p) for p in exclude]
     found: dict[str, InputFile] = {}
 
-    def wanted(path: str) -> bool:
+    def wanted(path: str, top: str | None = None) -> bool:
         path = os.path.normpath(path)
-        return ((not include_globs or _matches(path, include_globs))
-                and not (exclude_globs and _matches(path, exclude_globs)))
+        return ((not include_globs or _matches(path, include_globs, top))
+                and not (exclude_globs and _matches(path, exclude_globs, top)))
 
     def add(path: str, error: str | None = None) -> None:
         path = os.path.normpath(path)
@@ -105,7 +107,7 @@ def discover(arguments: list[str], exclude: Sequence[str | os.PathLike] = (), *,
             dirnames[:] = [d for d in dirnames
                            if not d.startswith(".") and not _is_within(os.path.realpath(os.path.join(dirpath, d)), skip)]
             for name in filenames:
-                if not name.startswith(".") and wanted(os.path.join(dirpath, name)):
+                if not name.startswith(".") and wanted(os.path.join(dirpath, name), top):
                     add(os.path.join(dirpath, name))
 
     for arg in arguments:
