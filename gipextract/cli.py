@@ -191,12 +191,12 @@ def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel
     read when not all is well (status partial, empty, needs_ocr, pre2019 or not_a_report;
     identities broken or not_checked). For several reports use `gipextract batch`.
     """
+    if output == "-":  # standard output, as without -o
+        output = None
     if len(reports) > 1:
         raise click.UsageError(f"extract reads one report, got {len(reports)}; for several use: "
                                f"gipextract batch {' '.join(reports[:2])}{' …' if len(reports) > 2 else ''} -o OUTDIR")
     report = reports[0]
-    if output == "-":  # standard output, as without -o
-        output = None
     if fmt == "xlsx" and output is None and _stdout_is_terminal():
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
     if output is not None:
