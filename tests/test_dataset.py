@@ -318,3 +318,12 @@ def test_exclude_matches_the_path_under_the_directory(folder, tmp_path):
     names = sorted(Path(r["path"]).name for r in read_csv(tmp_path / "out" / "manifest.csv"))
     assert summary.total == 6 and names == ["a_v2021.txt", "b_v2019.html", "c_blank_template.txt", "d_pre2019.txt",
                                             "e_news.txt", "h_flat.txt"]
+
+
+def test_an_absent_table_is_a_csv_with_its_header(tmp_path):
+    r = CliRunner().invoke(main, ["extract", "-q", str(FIXTURES / "not_a_report.txt"), "-o", str(tmp_path / "o") + "/"])
+    assert r.exit_code == 0
+    for name in ("t2.csv", "t3.csv", "t4.csv"):
+        lines = (tmp_path / "o" / name).read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 1 and lines[0].count(",") >= 4, name
+    assert (tmp_path / "o" / "t4.csv").read_text(encoding="utf-8").startswith("类别,起诉方式,结果维持")
