@@ -213,6 +213,8 @@ def test_excel_writes_a_bom_and_empty_tables_have_a_header(tmp_path):
         data = (tmp_path / "out" / name).read_bytes()
         assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\n") >= 1, name
     assert (tmp_path / "out" / "reports.csv").read_bytes() == ("\ufeff" + ",".join(REPORT_COLUMNS) + "\n").encode()
+    pkg = json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))
+    assert {r["encoding"] for r in pkg["resources"]} == {"utf-8-sig"}
 
 
 def test_organs_file_and_contradicted_names():

@@ -353,7 +353,8 @@ class OutputDir:
                 info = getattr(self, "_write_" + name.replace(".", "_"))(tmp)
                 if info is not None:
                     infos[name.split(".")[0]] = info
-            pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports")
+            pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports",
+                             encoding="utf-8-sig" if self.excel else "utf-8")
             self._stage("datapackage.json").write_bytes(datapackage_json(pkg).encode("utf-8"))
             staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
                       "findings.csv": self._findings.tmp, **self._staged, "manifest.csv": manifest.tmp}

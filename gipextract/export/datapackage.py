@@ -112,18 +112,20 @@ class FileInfo:
     sha256: str
 
 
-def descriptor(files: dict[str, FileInfo], *, title: str) -> dict:
+def descriptor(files: dict[str, FileInfo], *, title: str, encoding: str = "utf-8") -> dict:
     """The package descriptor as a dict (no timestamp, so that equal outputs
     give equal descriptors).
 
     :param files: resource name (``manifest``, ``cells``, ``findings``) → the
         CSV file written for it.
     :param title: a human title for the package.
+    :param encoding: of the CSVs: ``utf-8``, or ``utf-8-sig`` when they start
+        with a byte-order mark (``batch --excel``).
     :raises KeyError: an unknown resource name.
     """
     resources = [
         {"name": name, "path": info.path, "profile": "tabular-data-resource", "format": "csv",
-         "mediatype": "text/csv", "encoding": "utf-8", "bytes": info.bytes, "hash": f"sha256:{info.sha256}",
+         "mediatype": "text/csv", "encoding": encoding, "bytes": info.bytes, "hash": f"sha256:{info.sha256}",
          "dialect": DIALECT,
          "schema": {"fields": [{"name": n, "type": t, "description": d} for n, t, d in FIELDS[name]],
                     "missingValues": [""], **_KEYS[name]}}
