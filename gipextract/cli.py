@@ -194,8 +194,9 @@ def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel
     if output == "-":  # standard output, as without -o
         output = None
     if len(reports) > 1:
+        more = " …" if len(reports) > 2 else ""
         raise click.UsageError(f"extract reads one report, got {len(reports)}; for several use: "
-                               f"gipextract batch {' '.join(reports[:2])}{' …' if len(reports) > 2 else ''} -o OUTDIR")
+                               f"gipextract batch {' '.join(reports[:2])}{more} -o OUTDIR")
     report = reports[0]
     if fmt == "xlsx" and output is None and _stdout_is_terminal():
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
