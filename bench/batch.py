@@ -153,7 +153,7 @@ def main() -> None:
     machine = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * ncpu * elapsed  # CPU-seconds, all processes
     ours = sum(peak["cpu"].values())
 
-    with open(out / "manifest.csv", encoding="utf-8", newline="") as fh:
+    with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
         statuses = Counter((row["format"], row["status"]) for row in csv.DictReader(fh))
     cells_mb = (out / "cells.csv").stat().st_size / 2**20
     made = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
@@ -177,6 +177,9 @@ def main() -> None:
     print(f"largest proc:  {child_max / 2**20:.0f} MB RSS (getrusage RUSAGE_CHILDREN ru_maxrss)")
     print(f"outputs:       cells.csv {cells_mb:.0f} MB, cells.parquet "
           f"{(out / 'cells.parquet').stat().st_size / 2**20:.1f} MB")
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
+    sizes["reports/**/report.json"] = sum(p.stat().st_size for p in (out / "reports").rglob("report.json"))
+    print("per 1,000:     " + ", ".join(f"{name} {size / args.n * 1000 / 2**20:.1f} MB" for name, size in sizes.items()))
     if kinds["html"] and statuses.get(("html", "failed")):
         print("note:          no HTML reader registered yet: HTML inputs failed fast and the rate above is "
               "not an HTML rate")

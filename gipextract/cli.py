@@ -167,11 +167,11 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("report", type=REPORT_PATH)
-@click.option("-o", "--output", type=click.Path(readable=False), default=None,
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT", type=REPORT_PATH)
+@click.option("-o", "--output", type=click.Path(readable=False, allow_dash=True), default=None,
               help="Write to DIR (t2.csv t3.csv t4.csv cells.csv findings.csv report.json; a path ending "
                    "in /, an existing directory or a name without extension), or to one file whose "
-                   "extension (.json, .csv, .jsonl, .xlsx) picks the format.")
+                   "extension (.json, .csv, .jsonl, .xlsx) picks the format; '-' is standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format: json (the whole report; the default on stdout), csv "
                    "(the tidy cells on stdout; the wide tables and cells with -o DIR), jsonl "
@@ -183,12 +183,21 @@ def main(ctx: click.Context, verbose: bool) -> None:
               help="Exit with code 3 (after writing the output) when the report breaks an identity.")
 @input_options
 @handle_errors
-def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet: bool, strict: bool,
-            input_format: str | None) -> None:
+def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel: bool, quiet: bool,
+            strict: bool, input_format: str | None) -> None:
     """Extract the tables of one REPORT (text, Markdown, HTML, DOCX or PDF; '-' for stdin).
 
-    Prints the report as JSON on stdout, or writes files with -o.
+    Prints the report as JSON on stdout, or writes files with -o; says on stderr how far it was
+    read when not all is well (status partial, empty, needs_ocr, pre2019 or not_a_report;
+    identities broken or not_checked). For several reports use `gipextract batch`.
     """
+    if output == "-":  # standard output, as without -o
+        output = None
+    if len(reports) > 1:
+        more = " …" if len(reports) > 2 else ""
+        raise click.UsageError(f"extract reads one report, got {len(reports)}; for several use: "
+                               f"gipextract batch {' '.join(reports[:2])}{more} -o OUTDIR")
+    report = reports[0]
     if fmt == "xlsx" and output is None and _stdout_is_terminal():
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
     if output is not None:
@@ -197,8 +206,18 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
     rep = _read(report, input_format)
     _warn(rep, quiet)
     _write_report(rep, output, fmt, excel)
+    _say_status(rep, quiet)
     if strict and rep.errors:
         click.get_current_context().exit(EXIT_IDENTITY)
+
+
+def _say_status(rep: Report, quiet: bool) -> None:
+    """One line on stderr with the report's status (gipextract.status), as the
+    batch manifest has it, unless it is ``ok`` with identities that hold."""
+    from .status import report_status, status_line
+
+    if not quiet and report_status(rep)[:2] != ("ok", "hold"):
+        click.echo(f"gipextract: {rep.source.path}: {status_line(rep)}", err=True)
 
 
 def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool) -> None:
@@ -225,10 +244,12 @@ def _usage_errors():
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="text: a readable table per report (the default); json: one array with the "
                    "findings of every report, for machines.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing on stdout: the exit code says (0 hold, 3 broken, 1 unreadable).")
 @input_options
 @click.pass_context
 @handle_errors
-def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, input_format: str | None) -> None:
+def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, quiet: bool, input_format: str | None) -> None:
     """Check the identities (勾稽关系) of each REPORT and print its findings:
     rule, the cells with their labels, expected and actual values.
 
@@ -248,11 +269,13 @@ def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, input_forma
             continue
         if rep.errors and code == EXIT_OK:
             code = EXIT_IDENTITY
+        if quiet:
+            continue
         if fmt == "json":
             docs.append(findings_document(rep))
         else:
             click.echo(findings_text(rep))
-    if fmt == "json":
+    if fmt == "json" and not quiet:
         click.echo(json.dumps(docs, ensure_ascii=False, indent=2))
     ctx.exit(code)
 
@@ -305,8 +328,8 @@ def _stdout_is_terminal() -> bool:
 @main.command(context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
-              help="Output directory: manifest.csv cells.csv cells.parquet findings.csv datapackage.json "
-                   "reports/…/report.json.")
+              help="Output directory: manifest.csv reports.csv reports.parquet cells.csv cells.parquet "
+                   "findings.csv keys.csv gipextract.db metadata.json datapackage.json reports/…/report.json.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the CPUs available; 1 runs in this process).")
 @click.option("--resume", is_flag=True,
@@ -322,15 +345,27 @@ def _stdout_is_terminal() -> bool:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no per-file errors, no summary on stderr.")
 @click.option("--no-review", is_flag=True,
               help="Do not write review/index.html and the review page of each report under review/.")
+@click.option("--excel", is_flag=True, help="Write every CSV with a UTF-8 BOM so that Excel opens it correctly.")
+@click.option("--organs", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="A CSV of name,organ aliases: agency names that are the same organ across years.")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Only read files (found in directories or by a pattern) whose name or path matches GLOB "
+                   "(e.g. '*.pdf'); repeatable.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files whose name or path matches GLOB (e.g. 'README*'); repeatable.")
 @input_options
 @handle_errors
 def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, overwrite: bool, timeout: float,
-          dask_scheduler: str | None, quiet: bool, input_format: str | None, no_review: bool = False) -> None:
+          dask_scheduler: str | None, quiet: bool, no_review: bool, excel: bool, organs: str | None,
+          include: tuple[str, ...], exclude: tuple[str, ...], input_format: str | None) -> None:
     """Convert many INPUTS (files, directories walked recursively, globs) into one dataset in OUTDIR.
 
-    One manifest row per input file (status ok, findings, failed or no_tables); the tidy cells of
-    every report in cells.csv and cells.parquet; every finding in findings.csv, including the
-    cross-year checks T3-Y and T2-Y1. A file that fails never stops the batch. Ctrl-C or SIGTERM
+    One manifest row per input file (status ok, partial, empty, needs_ocr, pre2019, not_a_report
+    or failed; identities hold, broken or not_checked; organ and previous year); one row per
+    report read in reports.csv/.parquet; the tidy cells in cells.csv and cells.parquet; every
+    finding in findings.csv, including the cross-year checks T3-Y and T2-Y1; the data
+    dictionary in keys.csv; all of it in gipextract.db (`datasette gipextract.db -m
+    metadata.json`). A file that fails never stops the batch. Ctrl-C or SIGTERM
     stops it and keeps what was done (rerun with --resume). Exit 0 when every input was read, 1
     when any failed (the outputs are complete either way), 130 when interrupted by Ctrl-C, 143 by
     SIGTERM.
@@ -349,7 +384,8 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
                             input_format=input_format, timeout=timeout or None, dask_scheduler=dask_scheduler,
                             review=not no_review,
                             on_start=start if show else None,
-                            progress=(lambda entry, status: bars[0].update(1)) if show else None)
+                            progress=(lambda entry, status: bars[0].update(1)) if show else None,
+                            excel=excel, organs=organs, include=include, exclude=exclude)
     except BatchUsageError as e:  # --resume with --overwrite, a malformed --dask-scheduler, OUTDIR in use
         raise click.UsageError(str(e)) from None
     finally:
@@ -358,7 +394,8 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
     if not quiet:
         for path, error in summary.failed:
             click.echo(f"gipextract: {path}: {error}", err=True)
-        counts = ", ".join(f"{summary.counts[s]} {s}" for s in ("ok", "findings", "no_tables", "failed"))
+        from .status import STATUSES
+        counts = ", ".join(f"{summary.counts[s]} {s}" for s in STATUSES)
         reused = f" ({summary.reused} kept from the previous run)" if summary.reused else ""
         click.echo(f"gipextract: batch: {summary.done} of {summary.total} inputs: {counts}{reused} "
                    f"→ {Path(outdir) / 'manifest.csv'}", err=True)

@@ -22,6 +22,7 @@ different numbers, that check is not made and an ``info`` finding
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -238,3 +239,114 @@ def check_reports(reports: Iterable[Report]) -> dict[str, list[Finding]]:
     """:func:`cross_report_findings` for whole reports (library convenience);
     the reports are not modified."""
     return cross_report_findings(ReportFacts.of(r) for r in reports)
+
+
+# -- one organ across years ------------------------------------------------------
+
+#: A higher-level place prefixed to an organ's name: one or more of 省/自治区/市/自治州/州/地区/盟
+#: names (``淮安市``, ``江苏省淮安市``), as in 淮安市洪泽区人民政府 vs 洪泽区人民政府.
+_PLACE_PREFIX = re.compile(r"^(?:[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|州|地区|盟))+$")
+#: A name that can stand for an organ without its higher-level place: it
+#: starts with a place of its own (a 区, 县, 市, 旗…), so ``公安局`` never does.
+_PLACE_START = re.compile(r"^[\u4e00-\u9fff]{1,10}?(?:省|自治区|市|自治州|州|地区|盟|区|县|旗|镇|乡|街道)")
+
+
+def clean_organ_name(name: str | None) -> str | None:
+    """``name`` without any whitespace, or ``None`` when nothing is left."""
+    if name is None:
+        return None
+    text = "".join(name.split())
+    return text or None
+
+
+def organ_names(names: Iterable[str], aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The organ each agency name stands for, the same in every year.
+
+    A name that is another name of the batch minus a leading higher-level place
+    (``洪泽区人民政府`` and ``淮安市洪泽区人民政府``) is that organ when nothing in
+    the batch contradicts it: exactly one longer name ends with it (two, as
+    ``南京市鼓楼区人民政府`` and ``福州市鼓楼区人民政府``, leave it alone).  The
+    organ is the longest such name (the most specific one).  ``aliases``
+    (name → organ, as a user's ``--organs`` file gives them) come first and
+    are taken as given; names are compared without whitespace.
+
+    :param names: agency names as read (``None`` and blanks are skipped).
+    :returns: every cleaned name → its organ (itself when nothing applies).
+    """
+    aliases = {clean_organ_name(k) or "": clean_organ_name(v) or "" for k, v in (aliases or {}).items()}
+    cleaned = sorted({c for n in names if (c := clean_organ_name(n))})
+    out: dict[str, str] = {}
+    free = [n for n in cleaned if n not in aliases]
+    longer: dict[str, list[str]] = {}
+    for short in free:
+        if not _PLACE_START.match(short):
+            continue
+        for full in free:
+            if len(full) > len(short) and full.endswith(short) and _PLACE_PREFIX.match(full[:-len(short)]):
+                longer.setdefault(short, []).append(full)
+
+    def organ(name: str, depth: int = 0) -> str:
+        fulls = longer.get(name, [])
+        if depth > 10:
+            return name
+        # the longer names must themselves lead to one organ: 洪泽区… → 淮安市洪泽区… → 江苏省淮安市洪泽区…
+        targets = {organ(f, depth + 1) for f in fulls}
+        return targets.pop() if len(targets) == 1 else name
+
+    for n in cleaned:
+        out[n] = aliases[n] if n in aliases and aliases[n] else organ(n)
+    return out
+
+
+def load_organ_aliases(path: str) -> dict[str, str]:
+    """A user's organ aliases: a CSV file (UTF-8, BOM or not) with a header
+    ``name,organ`` and one alias per row.
+
+    :raises GipextractError: the file cannot be read or has no such header.
+    """
+    import csv
+
+    from .errors import GipextractError
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or not {"name", "organ"} <= {f.strip() for f in reader.fieldnames}:
+                raise GipextractError(f"{path}: an organs file needs a header row 'name,organ'")
+            out = {}
+            for row in reader:
+                row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+                if row["name"] and row["organ"]:
+                    out[row["name"]] = row["organ"]
+            return out
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise GipextractError(f"{path}: cannot read the organs file: {getattr(e, 'strerror', None) or e}") from None
+
+
+def pair_years(rows: Iterable[tuple[str, str | None, int | None, str]],
+               aliases: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """Each report's organ and the same organ's report of the year before.
+
+    :param rows: ``(path, agency, year, status)`` per input, in input order.
+    :param aliases: name → organ (:func:`organ_names`).
+    :returns: path → ``(organ, previous path)``, ``""`` where there is none.
+        Of several reports of the organ's previous year, the first in input
+        order whose status is ``ok`` or ``partial`` is named (else the first).
+    """
+    rows = list(rows)
+    organ_of = organ_names((r[1] for r in rows if r[1]), aliases)
+    by_year: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for path, agency, year, status in rows:
+        name = clean_organ_name(agency)
+        if name and year is not None:
+            by_year.setdefault((organ_of[name], year), []).append((path, status))
+    out: dict[str, tuple[str, str]] = {}
+    for path, agency, year, _ in rows:
+        name = clean_organ_name(agency)
+        if not name:
+            continue
+        organ = organ_of[name]
+        earlier = by_year.get((organ, year - 1), []) if year is not None else []
+        read = [p for p, s in earlier if s in ("ok", "partial")]
+        out[path] = (organ, (read or [p for p, _ in earlier] or [""])[0])
+    return out

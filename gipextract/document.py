@@ -157,12 +157,15 @@ class Document:
         PDF page without a text layer, a damaged or skipped page, content
         embedded from another file): a row or table not found may be printed
         there, so it is unknown rather than absent.
+    :ivar needs_ocr: True when pages had no (readable) text layer and no OCR
+        was run on them: what they print is not in :attr:`blocks`.
     """
 
     blocks: list[Block]
     source: Source
     notes: list[str] = field(default_factory=list)
     incomplete: bool = False
+    needs_ocr: bool = False
 
     @property
     def paragraphs(self) -> list[Paragraph]:

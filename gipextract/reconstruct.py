@@ -481,7 +481,7 @@ def reconstruct(located: Located) -> Report:
     report = Report(source=doc.source, agency=located.agency, year=located.year,
                     sections={k: s.text for k, s in located.sections.items()},
                     headings={k: s.heading for k, s in located.sections.items()},
-                    title=located.title)
+                    title=located.title, needs_ocr=doc.needs_ocr)
     # Reading problems the reader noted (a table in a text box, a nested table) are info findings.
     report.findings.extend(Finding("reader_note", "info", None, message=note) for note in doc.notes)
     segs = {t: segment_rows(located.tables[t]) for t in TABLES}

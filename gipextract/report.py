@@ -127,6 +127,8 @@ class Report:
     :ivar extra_rows: rows with numbers the template does not have.
     :ivar narrative: the figures the text of sections 一/六 quotes for table
         cells, checked against them (:mod:`gipextract.narrative`, spec §6.1 T3-T).
+    :ivar needs_ocr: pages of the source had no text layer and OCR was not run
+        (:attr:`gipextract.document.Document.needs_ocr`).
     """
 
     source: Source
@@ -142,7 +144,16 @@ class Report:
     extra_rows: list[ExtraRow] = field(default_factory=list)
     #: the figures the text quotes (:class:`gipextract.narrative.NarrativeFigure`), once checked
     narrative: list[Any] = field(default_factory=list)
+    needs_ocr: bool = False
     _frames: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One line: source, agency, year, template, cells read and findings
+        (the full content is in :meth:`to_dict`)."""
+        read = sum(1 for c in self.cells.values() if c.value is not None)
+        return (f"<Report {self.source.path!r} agency={self.agency!r} year={self.year} template={self.template} "
+                f"tables={','.join(self.table_versions) or '-'} cells={read}/{len(self.cells)} "
+                f"findings={len(self.findings)} errors={len(self.errors)}>")
 
     # -- pandas views -------------------------------------------------------
 

@@ -72,7 +72,7 @@ def check_datapackage(outdir: Path) -> dict:
 
     pkg = json.loads((outdir / "datapackage.json").read_text(encoding="utf-8"))
     assert pkg["profile"] == "tabular-data-package"
-    assert sorted(r["name"] for r in pkg["resources"]) == ["cells", "findings", "manifest"]
+    assert sorted(r["name"] for r in pkg["resources"]) == ["cells", "findings", "keys", "manifest", "reports"]
     tables = {}
     for res in pkg["resources"]:
         data = (outdir / res["path"]).read_bytes()

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from gipextract.cli import main
+from gipextract.status import IDENTITIES, STATUSES
 
 from .batch_helpers import outputs, read_csv, signal_on_read, sigterm_guard, synth, write  # noqa: F401
 from .conftest import FIXTURES
@@ -28,7 +29,7 @@ def test_batch_all_read_exits_0_and_says_what_it_did(tmp_path):
     r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--jobs", "1")
     assert r.exit_code == 0, r.output
     assert r.stdout == ""
-    assert "2 of 2 inputs: 1 ok, 0 findings, 1 no_tables, 0 failed" in r.stderr
+    assert "2 of 2 inputs: 1 ok, 0 partial, 0 empty, 0 needs_ocr, 0 pre2019, 1 not_a_report, 0 failed" in r.stderr
     assert len(read_csv(tmp_path / "out" / "manifest.csv")) == 2
 
 
@@ -65,7 +66,7 @@ def test_batch_output_that_is_a_file_exits_2_or_1(tmp_path):
     assert r.exit_code in (1, 2) and "Traceback" not in r.stderr
 
 
-def test_corpus_lists_every_file_and_pre2019_is_no_tables(corpus, tmp_path):
+def test_corpus_lists_every_file_and_pre2019_is_pre2019(corpus, tmp_path):
     r = run("batch", str(corpus), "-o", str(tmp_path / "out"), "-q")
     assert r.exit_code in (0, 1)
     rows = read_csv(tmp_path / "out" / "manifest.csv")
@@ -76,9 +77,9 @@ def test_corpus_lists_every_file_and_pre2019_is_no_tables(corpus, tmp_path):
         if n in (16,):
             continue  # 016 is a 2019 HTML report
         row = next(x for name, x in by_name.items() if name.startswith(f"{n:03d}_"))
-        assert (row["status"], row["template"]) == ("no_tables", "PRE2019"), row
+        assert (row["status"], row["template"]) == ("pre2019", "PRE2019"), row
     for x in rows:
-        assert x["status"] in ("ok", "findings", "failed", "no_tables")
+        assert x["status"] in STATUSES and x["identities"] in IDENTITIES
         assert (x["status"] == "failed") == bool(x["error"])
 
 

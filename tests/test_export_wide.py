@@ -66,7 +66,7 @@ def check_wide_csv(report) -> int:
     for table in TABLES:
         tt = report.template_for(table)
         if tt is None:
-            assert wide_csv(report, table) == ""
+            assert len(wide_csv(report, table).splitlines()) == 1  # the header row only
             continue
         body = list(csv.reader(io.StringIO(wide_csv(report, table))))[1:]
         nlev = len(tt.row_levels)

@@ -8,6 +8,13 @@ every entry that cannot be read as a regular file (a broken link, a FIFO, a
 directory that cannot be listed), carrying the reason, so that the manifest
 can list it as ``failed`` instead of dropping it silently.
 
+``include_globs`` / ``exclude_globs`` (``batch --include/--exclude``) filter
+the files found under a directory or by a pattern: a file is kept when it
+matches some include pattern (every file when there is none) and no exclude
+pattern.  A pattern matches the file's name (``*.pdf``, ``README*``), its
+path under the directory argument (``truth/*``) or its path as shown
+(``archive/2019/*``); a file named on the command line is always kept.
+
 Order: sorted by the path as shown (``InputFile.path``), so the output order
 does not depend on the file system, on the order of the arguments or on
 ``--jobs``.  A file reached twice (an argument and a directory holding it) is
@@ -16,9 +23,11 @@ listed once.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -61,15 +70,29 @@ def _entry(path: str) -> tuple[str, str | None]:
     return abspath, None
 
 
-def discover(arguments: list[str], exclude: list[str | os.PathLike] = ()) -> list[InputFile]:
+def _matches(path: str, patterns: Sequence[str], top: str | None) -> bool:
+    forms = {os.path.basename(path), path}
+    if top is not None:
+        forms.add(os.path.relpath(path, top))
+    return any(fnmatch.fnmatch(form, p) for form in forms for p in patterns)
+
+
+def discover(arguments: list[str], exclude: Sequence[str | os.PathLike] = (), *,
+             include_globs: Sequence[str] = (), exclude_globs: Sequence[str] = ()) -> list[InputFile]:
     """The input files named by ``arguments`` (module docstring), sorted.
 
     :param exclude: directories never to descend into (the output directory).
+    :param include_globs, exclude_globs: file patterns (module docstring).
     :returns: one :class:`InputFile` per file or unreadable entry; an empty
         list if the arguments hold no file.
     """
     skip = [os.path.realpath(p) for p in exclude]
     found: dict[str, InputFile] = {}
+
+    def wanted(path: str, top: str | None = None) -> bool:
+        path = os.path.normpath(path)
+        return ((not include_globs or _matches(path, include_globs, top))
+                and not (exclude_globs and _matches(path, exclude_globs, top)))
 
     def add(path: str, error: str | None = None) -> None:
         path = os.path.normpath(path)
@@ -84,7 +107,7 @@ def discover(arguments: list[str], exclude: list[str | os.PathLike] = ()) -> lis
             dirnames[:] = [d for d in dirnames
                            if not d.startswith(".") and not _is_within(os.path.realpath(os.path.join(dirpath, d)), skip)]
             for name in filenames:
-                if not name.startswith("."):
+                if not name.startswith(".") and wanted(os.path.join(dirpath, name), top):
                     add(os.path.join(dirpath, name))
 
     for arg in arguments:
@@ -100,7 +123,7 @@ def discover(arguments: list[str], exclude: list[str | os.PathLike] = ()) -> lis
             for m in matches:
                 if os.path.isdir(m):
                     walk(m)
-                elif not _is_within(os.path.realpath(os.path.dirname(m) or "."), skip):
+                elif not _is_within(os.path.realpath(os.path.dirname(m) or "."), skip) and wanted(m):
                     add(m)
         else:
             add(arg, "no such file or directory")

@@ -2,13 +2,20 @@
 
 Layout of ``OUTDIR``::
 
-    manifest.csv      one row per input (MANIFEST_COLUMNS)
+    manifest.csv      one row per input (MANIFEST_COLUMNS): status, identities,
+                      n_unread, organ, previous (gipextract.status)
     cells.csv         tidy cells of every report (TIDY_COLUMNS), input order
     cells.parquet     the same rows, typed (gipextract.export.parquet)
     findings.csv      every finding with its source (FINDING_COLUMNS)
     narrative.csv     the figures each report's text quotes (gipextract.narrative.NARRATIVE_COLUMNS),
                       gathered from the reports' JSON at commit
-    datapackage.json  Frictionless descriptor of the three CSVs
+    reports.csv       one row per report read (ok, partial), one column per
+                      canonical key (gipextract.export.dataset.REPORT_COLUMNS)
+    reports.parquet   the same rows, typed
+    keys.csv          the data dictionary (gipextract.export.dataset.KEY_COLUMNS)
+    gipextract.db     all of the above as SQLite (gipextract.export.sqlite)
+    metadata.json     Datasette metadata for gipextract.db
+    datapackage.json  Frictionless descriptor of the CSVs
     reports/<rel>/report.json   one JSON document per input that was read, as
                                 `gipextract extract` writes it (compact); the
                                 cross-report findings are in findings.csv only
@@ -25,7 +32,13 @@ place, ``manifest.csv`` last: the manifest is the commit record, listing exactly
 the inputs whose rows are in the other files.  Report files of inputs that
 the new manifest does not list are removed right after.  Until the commit the
 previous outputs, if any, are untouched (except report.json files of inputs
-converted again, replaced one by one with their new version).
+converted again, replaced one by one with their new version).  The manifest
+rows are kept in memory until the commit (their ``organ`` and ``previous``
+need the whole batch); ``reports.csv`` is streamed without its ``organ`` and
+rewritten with it at the commit; the other derived files
+(:data:`DERIVED_OUTPUTS`) are each written by one method from the finished
+CSVs.  With ``excel`` every CSV starts with a UTF-8 BOM; a CSV without rows
+still has its header.
 
 :class:`PreviousRun` reads a committed directory back for ``--resume``: the
 rows of inputs that are unchanged (same path, same sha256, not ``failed``)
@@ -42,6 +55,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..crossreport import CROSS_RULES, NEEDED_KEYS
 from ..document import Source
@@ -49,18 +63,29 @@ from ..errors import OutputError
 from ..export.csv import TidyCsvFormatter
 from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
+from ..export.dataset import REPORT_COLUMNS, keys_csv, read_csv_rows, wide_values
 from ..export.findings import FINDINGS_COLUMNS, findings_csv
 from ..narrative import NARRATIVE_COLUMNS, csv_rows_of_json
 from ..report import TIDY_COLUMNS, Finding, Report
 from .inputs import InputFile, report_path
 from .worker import FileResult
 
-MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "error", "template", "year", "agency", "n_cells",
-                    "n_null", "n_errors", "report")
+if TYPE_CHECKING:
+    from ..export.parquet import TidyParquetWriter
+
+MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year",
+                    "agency", "organ", "previous", "n_cells", "n_null", "n_errors", "report")
+_COL = {c: i for i, c in enumerate(MANIFEST_COLUMNS)}
 FINDING_COLUMNS = FINDINGS_COLUMNS  # as `gipextract extract -o DIR` writes findings.csv
 TMP_PREFIX = ".gipextract-"
+#: Statuses whose reports have a row in reports.csv.
+READ_STATUSES = ("ok", "partial")
+#: Files derived at the commit from the finished CSVs, each by one method of
+#: :class:`OutputDir` (``_write_<name with _ for .>``), in this order.
+DERIVED_OUTPUTS = ("narrative.csv", "reports.csv", "reports.parquet", "keys.csv", "gipextract.db", "metadata.json")
 #: Files of a committed output directory, in the order they are renamed into place.
-OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", "narrative.csv", "datapackage.json", "manifest.csv")
+OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", *DERIVED_OUTPUTS, "datapackage.json", "manifest.csv")
+_BOM = "\ufeff".encode("utf-8")
 
 _SOURCE = TIDY_COLUMNS.index("source")
 
@@ -72,13 +97,19 @@ def _text(v) -> str:
 class _CsvStream:
     """A CSV file written under a temporary name, hashed as it is written."""
 
-    def __init__(self, final: Path, header: Iterable[str]):
-        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final.name}.", suffix=".tmp", dir=final.parent)
-        self.final, self.tmp = final, Path(tmp)
-        self._fh = os.fdopen(fd, "wb")
+    def __init__(self, final: Path, header: Iterable[str], bom: bool = False, tmp: Path | None = None):
+        if tmp is None:
+            fd, name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{final.name}.", suffix=".tmp", dir=final.parent)
+            self.final, self.tmp = final, Path(name)
+            self._fh = os.fdopen(fd, "wb")
+        else:  # a temporary file already made
+            self.final, self.tmp = final, tmp
+            self._fh = open(tmp, "wb")
         self._hash, self.size = hashlib.sha256(), 0
         self._buf = io.StringIO()
         self._csv = csv.writer(self._buf, lineterminator="\n")
+        if bom:
+            self.write_text(_BOM)
         self.write_rows([header])
 
     def write_rows(self, rows: Iterable[Iterable]) -> None:
@@ -149,13 +180,18 @@ class OutputDir:
         the previous outputs are then untouched.
     """
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, excel: bool = False):
         self.root = Path(root)
+        self.excel = excel
+        #: the manifest rows so far (``organ`` and ``previous`` empty until the commit).
+        self.rows: list[list[str]] = []
         self._manifest: _CsvStream | None = None
+        self._reports: _CsvStream | None = None
+        self._staged: dict[str, Path] = {}
         self._listed: set[str] = set()  # report.json paths of the manifest rows
         self._cells: _CsvStream | None = None
         self._findings: _CsvStream | None = None
-        self._parquet = None  # a gipextract.export.parquet.TidyParquetWriter once begun
+        self._parquet: TidyParquetWriter | None = None
         self._parquet_tmp: Path | None = None
         self._rows = TidyCsvFormatter()
 
@@ -166,9 +202,9 @@ class OutputDir:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             clean_stale_temporaries(self.root)
-            self._manifest = _CsvStream(self.root / "manifest.csv", MANIFEST_COLUMNS)
-            self._cells = _CsvStream(self.root / "cells.csv", TIDY_COLUMNS)
-            self._findings = _CsvStream(self.root / "findings.csv", FINDING_COLUMNS)
+            self._cells = _CsvStream(self.root / "cells.csv", TIDY_COLUMNS, self.excel)
+            self._findings = _CsvStream(self.root / "findings.csv", FINDING_COLUMNS, self.excel)
+            self._reports = _CsvStream(self.root / ".reports.body", REPORT_COLUMNS)
             fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}cells.parquet.", suffix=".tmp", dir=self.root)
             os.close(fd)
             self._parquet_tmp = Path(tmp)
@@ -180,13 +216,16 @@ class OutputDir:
 
     def discard(self) -> None:
         """Close and delete the temporary files; the previous outputs stay."""
-        for stream in (self._manifest, self._cells, self._findings):
+        for stream in (self._manifest, self._cells, self._findings, self._reports):
             if stream is not None:
                 try:
                     stream._fh.close()
                     stream.tmp.unlink()
                 except OSError:
                     pass
+        for tmp in self._staged.values():
+            tmp.unlink(missing_ok=True)
+        self._staged = {}
         if self._parquet is not None:
             try:
                 self._parquet._writer.close()
@@ -194,36 +233,42 @@ class OutputDir:
                 pass
         if self._parquet_tmp is not None:
             self._parquet_tmp.unlink(missing_ok=True)
-        self._manifest = self._cells = self._findings = self._parquet = None
+        self._manifest = self._cells = self._findings = self._parquet = self._reports = None
 
     # -- rows -----------------------------------------------------------------
 
-    def add(self, entry: InputFile, result: FileResult) -> tuple[str, ...]:
+    def add(self, entry: InputFile, result: FileResult) -> list[str]:
         """Append a converted input's rows; write its report.json.
 
         :returns: its manifest row.
         """
         report = ""
+        assert self._cells is not None and self._findings is not None and self._reports is not None
+        assert self._parquet is not None
         try:
             if result.report_json is not None:
                 report = report_path(entry.rel)
                 _write_report(os.path.join(self.root, report), result.report_json)
-            if result.n_cells:
+            if result.n_cells and result.cells_arrow is not None:
                 self._cells.write_text(result.cells_csv)
                 from ..export.parquet import batch_from_bytes
                 self._parquet.write_batch(batch_from_bytes(result.cells_arrow))
             if result.findings_csv:
                 self._findings.write_text(result.findings_csv)
+            if result.status in READ_STATUSES and result.wide is not None:
+                self._reports.write_rows([(entry.path, "", _text(result.agency), _text(result.year),
+                                           _text(result.template), result.status, result.identities,
+                                           str(result.n_unread), *result.wide)])
         except OSError as e:
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
-        row = (entry.path, _text(result.sha256), _text(result.format), result.status, _text(result.error),
-               _text(result.template), _text(result.year), _text(result.agency), str(result.n_cells),
-               str(result.n_null), str(result.n_errors), report)
+        row = [entry.path, _text(result.sha256), _text(result.format), result.status, result.identities,
+               str(result.n_unread), _text(result.error), _text(result.template), _text(result.year),
+               _text(result.agency), "", "", str(result.n_cells), str(result.n_null), str(result.n_errors), report]
         self._record(row)
         return row
 
     def add_reused(self, entry: InputFile, old: dict[str, str], cells: list[tuple],
-                   findings: list[list[str]]) -> tuple[str, ...]:
+                   findings: list[list[str]]) -> list[str]:
         """Append an unchanged input's rows from the previous run (``--resume``).
 
         :param old: its row of the previous manifest.
@@ -232,6 +277,8 @@ class OutputDir:
             cross-report findings (those are recomputed).
         """
         report = report_path(entry.rel)
+        assert self._cells is not None and self._findings is not None and self._reports is not None
+        assert self._parquet is not None
         try:
             if old["report"] != report:
                 (self.root / report).parent.mkdir(parents=True, exist_ok=True)
@@ -242,17 +289,19 @@ class OutputDir:
                 self._parquet.write_report(head, *meta)
             if findings:
                 self._findings.write_rows(findings)
+            if old["status"] in READ_STATUSES:
+                wide = wide_values({c[0]: c[6] for c in cells})
+                self._reports.write_rows([(entry.path, "", old["agency"], old["year"], old["template"],
+                                           old["status"], old["identities"], old["n_unread"], *wide)])
         except OSError as e:
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
-        row = tuple(old[c] for c in MANIFEST_COLUMNS[:-1]) + (report,)
+        row = [old[c] for c in MANIFEST_COLUMNS[:-1]] + [report]
+        row[_COL["organ"]] = row[_COL["previous"]] = ""
         self._record(row)
         return row
 
-    def _record(self, row: tuple[str, ...]) -> None:
-        try:
-            self._manifest.write_rows([row])
-        except OSError as e:
-            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
+    def _record(self, row: list[str]) -> None:
+        self.rows.append(row)
         if row[-1]:
             self._listed.add(os.path.normpath(os.path.join(self.root, row[-1])))
 
@@ -274,46 +323,117 @@ class OutputDir:
             if dirpath != str(top) and not os.listdir(dirpath):
                 os.rmdir(dirpath)
 
-    def commit(self, cross: Iterable[tuple[str, list[Finding]]]) -> dict[str, FileInfo]:
+    def commit(self, cross: Iterable[tuple[str, list[Finding]]],
+               organs: dict[str, tuple[str, str]] | None = None) -> dict[str, FileInfo]:
         """Finish the batch: append ``cross`` (``(source, cross-report
         findings)`` in input order, e.g. streamed from
         :func:`gipextract.crossreport.iter_cross_report_findings`) to
-        findings.csv, close every file and rename them into place,
+        findings.csv, fill each manifest row's ``organ`` and ``previous`` from
+        ``organs`` (path → ``(organ, previous path)``), write the manifest and
+        the :data:`DERIVED_OUTPUTS`, then rename every file into place,
         ``manifest.csv`` last.
 
         :returns: resource name → :class:`FileInfo` of the CSVs written.
         """
+        organs = organs or {}
+        assert self._cells is not None and self._findings is not None and self._reports is not None
+        assert self._parquet is not None and self._parquet_tmp is not None
         try:
             for source, found in cross:
                 self._findings.write_text(_cross_findings_csv(source, found))
+            self._manifest = _CsvStream(self.root / "manifest.csv", MANIFEST_COLUMNS, self.excel)
+            for row in self.rows:
+                row[_COL["organ"]], row[_COL["previous"]] = organs.get(row[0], ("", ""))
+            manifest = self._manifest
+            manifest.write_rows(self.rows)
             infos = {"cells": self._cells.close(), "findings": self._findings.close()}
+            self._reports.close()
             self._parquet.close()
             _fsync_file(self._parquet_tmp)
-            infos = {"manifest": self._manifest.close(), **infos}
-            pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports")
-            fd, dp_tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}datapackage.json.", suffix=".tmp", dir=self.root)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(datapackage_json(pkg).encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
-            narrative = _CsvStream(self.root / "narrative.csv", NARRATIVE_COLUMNS)  # from the reports' JSON
-            for path in sorted(self._listed):
-                narrative.write_rows(csv_rows_of_json(path))
-            narrative.close()
-            staged = {"narrative.csv": narrative.tmp, "cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
-                      "findings.csv": self._findings.tmp, "datapackage.json": Path(dp_tmp),
-                      "manifest.csv": self._manifest.tmp}
+            infos = {"manifest": manifest.close(), **infos}
+            for name in DERIVED_OUTPUTS:
+                tmp = self._stage(name)
+                info = getattr(self, "_write_" + name.replace(".", "_"))(tmp)
+                if info is not None:
+                    infos[name.split(".")[0]] = info
+            pkg = descriptor(infos, title="gipextract batch: government information-disclosure annual reports",
+                             encoding="utf-8-sig" if self.excel else "utf-8")
+            self._stage("datapackage.json").write_bytes(datapackage_json(pkg).encode("utf-8"))
+            staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
+                      "findings.csv": self._findings.tmp, **self._staged, "manifest.csv": manifest.tmp}
             mode = 0o666 & ~_umask()
             for name in OUTPUT_FILES:
+                _fsync_file(staged[name])
                 os.chmod(staged[name], mode)
                 os.replace(staged[name], self.root / name)
+            self._reports.tmp.unlink(missing_ok=True)
             _fsync_dir(self.root)
             self._remove_stale_reports()  # after the commit: an unlisted report.json is harmless, a missing one not
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
-        self._manifest = self._cells = self._findings = self._parquet = None
+        self._manifest = self._cells = self._findings = self._parquet = self._reports = None
+        self._staged = {}
         return infos
+
+    # -- the derived outputs (DERIVED_OUTPUTS), each from the finished files ------
+
+    def _stage(self, name: str) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{name}.", suffix=".tmp", dir=self.root)
+        os.close(fd)
+        self._staged[name] = Path(tmp)
+        return self._staged[name]
+
+    def _report_rows(self) -> Iterator[list[str]]:
+        """reports.csv's rows (no header), ``organ`` filled in."""
+        organ_of = {row[0]: row[_COL["organ"]] for row in self.rows}
+        assert self._reports is not None
+        rows = read_csv_rows(self._reports.tmp)
+        next(rows)
+        for row in rows:
+            row[1] = organ_of.get(row[0], "")
+            yield row
+
+    def _write_narrative_csv(self, tmp: Path) -> None:
+        """narrative.csv, from the JSON of every report listed (:mod:`gipextract.narrative`)."""
+        stream = _CsvStream(self.root / "narrative.csv", NARRATIVE_COLUMNS, self.excel, tmp=tmp)
+        for path in sorted(self._listed):
+            stream.write_rows(csv_rows_of_json(path))
+        stream.close()
+
+    def _write_reports_csv(self, tmp: Path) -> FileInfo:
+        stream = _CsvStream(self.root / "reports.csv", REPORT_COLUMNS, self.excel, tmp=tmp)
+        for row in self._report_rows():
+            stream.write_rows([row])
+        return stream.close()
+
+    def _write_reports_parquet(self, tmp: Path) -> None:
+        from ..export.dataset import ReportsParquetWriter
+        writer = ReportsParquetWriter(tmp)
+        for row in self._report_rows():
+            writer.write(row)
+        writer.close()
+
+    def _write_keys_csv(self, tmp: Path) -> FileInfo:
+        data = keys_csv(self.excel).encode("utf-8")
+        tmp.write_bytes(data)
+        return FileInfo("keys.csv", len(data), hashlib.sha256(data).hexdigest())
+
+    def _write_gipextract_db(self, tmp: Path) -> None:
+        from ..export.sqlite import write_database
+        assert self._manifest is not None and self._cells is not None and self._findings is not None
+        tmp.unlink()  # sqlite-utils creates the database
+        write_database(tmp, {"keys": self._staged["keys.csv"], "manifest": self._manifest.tmp,
+                             "reports": self._staged["reports.csv"], "cells": self._cells.tmp,
+                             "findings": self._findings.tmp})
+
+    def _write_metadata_json(self, tmp: Path) -> None:
+        from ..export.datapackage import FIELDS
+        from ..export.sqlite import datasette_metadata, metadata_json
+        fields = {name: {f[0]: f[2] for f in FIELDS[name]} for name in ("manifest", "cells", "findings")}
+        meta = datasette_metadata(fields["manifest"], fields["cells"], fields["findings"],
+                                  title="gipextract: government information-disclosure annual reports")
+        tmp.write_text(metadata_json(meta), encoding="utf-8")
 
 
 def _cross_findings_csv(source: str, found: list[Finding]) -> str:
@@ -409,7 +529,7 @@ class PreviousRun:
         if not path.is_file():
             return None
         try:
-            with open(path, encoding="utf-8", newline="") as fh:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
                 reader = csv.DictReader(fh)
                 if tuple(reader.fieldnames or ()) != MANIFEST_COLUMNS:
                     raise OutputError("manifest.csv is not a gipextract batch manifest; cannot resume",
@@ -466,7 +586,7 @@ class PreviousRun:
 
     def _finding_rows(self) -> Iterator[list[str]]:
         path = self.root / "findings.csv"
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
             if tuple(next(reader, ())) != FINDING_COLUMNS:
                 raise OutputError("findings.csv has unexpected columns", path=str(path))

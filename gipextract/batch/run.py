@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..crossreport import ReportFacts, iter_cross_report_findings
+from ..crossreport import ReportFacts, iter_cross_report_findings, load_organ_aliases, pair_years
 from ..errors import GipextractError, OutputError
 from ..export.review_index import ReviewIndex
 from .inputs import InputFile, discover
@@ -30,6 +30,8 @@ from .worker import DEFAULT_TIMEOUT, FileResult, Task
 
 #: Seconds to wait for a Dask scheduler to answer before the batch fails.
 DASK_CONNECT_TIMEOUT = 10.0
+
+_STATUS, _ERROR, _AGENCY, _YEAR = (MANIFEST_COLUMNS.index(c) for c in ("status", "error", "agency", "year"))
 
 #: The signals that stop a batch the way Ctrl-C does (see :class:`_Interrupt`).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -188,7 +190,9 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
               overwrite: bool = False, input_format: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
               dask_scheduler: str | None = None, dask_timeout: float | None = None, review: bool = True,
               on_start: Callable[[int], None] | None = None,
-              progress: Callable[[InputFile, str], None] | None = None) -> BatchSummary:
+              progress: Callable[[InputFile, str], None] | None = None, excel: bool = False,
+              organs: str | os.PathLike | None = None, include: Sequence[str] = (),
+              exclude: Sequence[str] = ()) -> BatchSummary:
     """Convert every input file into one dataset in ``outdir`` (module docstring;
     the layout is in :mod:`gipextract.batch.outdir`).
 
@@ -210,6 +214,12 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     :param on_start: called with the number of inputs once they are found.
     :param progress: called as ``progress(input, status)`` after each input
         is written.
+    :param excel: write every CSV with a UTF-8 BOM (for Excel).
+    :param organs: a CSV file of ``name,organ`` aliases
+        (:func:`gipextract.crossreport.load_organ_aliases`), applied before
+        the automatic organ normalisation.
+    :param include, exclude: glob patterns on file names found under a
+        directory (:func:`~gipextract.batch.inputs.discover`).
     :returns: a :class:`BatchSummary`.
     :raises BatchUsageError: ``resume`` and ``overwrite`` both given; or
         :class:`BadSchedulerAddress`: ``dask_scheduler`` is malformed; or
@@ -218,7 +228,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     :raises OutputError: an output file cannot be written (nothing is
         committed then), or the previous run cannot be read for ``resume``.
     :raises GipextractError: Dask is not installed, or the scheduler does not
-        answer within ``dask_timeout`` seconds.
+        answer within ``dask_timeout`` seconds, or the ``organs`` file cannot
+        be read (before anything is read or written).
 
     SIGINT (Ctrl-C) and SIGTERM stop the batch after the input being written
     and commit what was done (``summary.interrupted``, ``summary.signal``).
@@ -231,11 +242,12 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     root = Path(outdir)
     if root.exists() and not root.is_dir():
         raise OutputError("exists and is not a directory", path=str(root))
+    aliases = load_organ_aliases(str(organs)) if organs is not None else {}
     previous = PreviousRun.load(root) if resume else None
     if not resume and not overwrite and (root / "manifest.csv").exists():
         raise OutdirInUse("already holds a batch (manifest.csv); use --resume to continue it or --overwrite "
                           "to replace it", path=str(root))
-    entries = discover(list(inputs), exclude=[root])
+    entries = discover(list(inputs), exclude=[root], include_globs=include, exclude_globs=exclude)
     summary = BatchSummary(root, total=len(entries))
     if on_start is not None:
         on_start(len(entries))
@@ -257,7 +269,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         scheduler = Scheduler(executor_factory=client.get_executor, workers=workers)
     else:
         scheduler = Scheduler(jobs or default_jobs())
-    out = OutputDir(root)
+    out = OutputDir(root, excel=excel)
     facts: list[ReportFacts] = []
     index = ReviewIndex(root, MANIFEST_COLUMNS) if review else None
     try:
@@ -288,7 +300,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                         row = out.add(entry, result)
                         if result.agency and result.year is not None:  # only these can be paired across years
                             facts.append(ReportFacts(entry.path, result.agency, result.year, result.facts))
-                    status = row[3]
+                    status = row[_STATUS]
                     if index is not None:  # its review page, and its row of review/index.html
                         index.add(entry.rel, row, result.review_html if result else None,
                                   result.findings_csv if result else None,
@@ -296,7 +308,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                     summary.counts[status] += 1
                     summary.done += 1
                     if status == "failed":
-                        summary.failed.append((entry.path, row[4]))
+                        summary.failed.append((entry.path, row[_ERROR]))
                     if progress is not None:
                         progress(entry, status)
             except KeyboardInterrupt:
@@ -305,7 +317,10 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
             finally:
                 scheduler.close(cancel=summary.interrupted)
             # committing is not interrupted: the handler only sets the flag now
-            out.commit(iter_cross_report_findings(facts))
+            paired = pair_years(((r[0], r[_AGENCY], int(r[_YEAR]) if r[_YEAR] else None, r[_STATUS])
+                                 for r in out.rows), aliases)
+            facts = [ReportFacts(f.source, paired[f.source][0], f.year, f.cells) for f in facts if f.source in paired]
+            out.commit(iter_cross_report_findings(facts), paired)
             if index is not None:
                 index.write()
     except BaseException:

@@ -6,11 +6,11 @@ bytes it read, detects the format, runs :func:`gipextract.read_report` and
 turns the report into plain, picklable rows.  It never raises for a bad input:
 any exception becomes a ``failed`` result with a one-line error.
 
-Status (issue 6): ``failed`` — the input could not be read (``ReadError`` or
-any other exception), or reading it took longer than its time limit;
-``no_tables`` — read, but no statistics table was found (a pre-2019 report, a
-news article); ``findings`` — tables read and at least one ``error``-severity
-finding; ``ok`` otherwise.
+Status: ``failed`` — the input could not be read (``ReadError`` or any
+other exception), or reading it took longer than its time limit; otherwise
+the status :func:`gipextract.status.report_status` gives the report (``ok``,
+``partial``, ``empty``, ``needs_ocr``, ``pre2019``, ``not_a_report``), with
+its ``identities`` and ``n_unread``.
 
 The time limit (``Task.timeout``) is a ``SIGALRM`` whose handler raises
 :class:`Expired`, a :class:`BaseException`: reader code (and the libraries
@@ -35,13 +35,15 @@ from dataclasses import dataclass, field
 from ..crossreport import needed_cells
 from ..errors import GipextractError
 from ..export.csv import TidyCsvFormatter
+from ..export.dataset import wide_values
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
 from ..export.parquet import batch_to_bytes, cells_batch
 from ..pipeline import load, read_report
 from ..readers import detect_format
+from ..status import STATUSES, report_status
 
-STATUSES = ("ok", "findings", "failed", "no_tables")
+__all__ = ["STATUSES", "Task", "FileResult", "convert_one", "convert_many", "DEFAULT_TIMEOUT"]
 
 _CSV = TidyCsvFormatter()  # per process: its memos serve every file this worker reads
 
@@ -86,6 +88,9 @@ class FileResult:
     :ivar sha256: hex digest of the bytes read, or ``None`` if none were read.
     :ivar format: the detected (or forced) format, or ``None``.
     :ivar status: one of :data:`STATUSES`.
+    :ivar identities: ``hold``, ``broken`` or ``not_checked``
+        (:func:`gipextract.status.report_status`).
+    :ivar n_unread: cells not read (``partial`` only).
     :ivar error: for ``failed``, one line saying why; else ``None``.
     :ivar template, year, agency: the report's, or ``None``.
     :ivar n_cells: numeric cells found; ``n_null``: of those, without a value;
@@ -102,12 +107,16 @@ class FileResult:
         (:func:`gipextract.crossreport.needed_cells`).
     :ivar review_html: the review page (:func:`gipextract.export.review_index.batch_page`),
         when the task asked for one and it could be made; else ``None``.
+    :ivar wide: the key columns of the report's ``reports.csv`` row
+        (:func:`gipextract.export.dataset.wide_values`), or ``None``.
     """
 
     path: str
     sha256: str | None
     format: str | None
     status: str
+    identities: str = "not_checked"
+    n_unread: int = 0
     error: str | None = None
     template: str | None = None
     year: int | None = None
@@ -121,6 +130,7 @@ class FileResult:
     report_json: bytes | None = None
     facts: dict = field(default_factory=dict)
     review_html: bytes | None = None
+    wide: tuple[str, ...] | None = None
 
 
 def one_line(e: BaseException) -> str:
@@ -229,16 +239,18 @@ def convert_one(task: Task) -> FileResult:
             rows = [(c.key, c.table, c.row_key, c.col_key, c.row_label, c.col_label, c.value, c.unit, c.raw, c.flag)
                     for c in report.cells.values()]
             n_errors = sum(1 for f in report.findings if f.severity == "error")
-            status = "ok" if report.has_tables() and not n_errors else "findings" if report.has_tables() else "no_tables"
+            status, identities, n_unread = report_status(report)
             meta = (task.name, report.agency, report.year, report.template)
             result = FileResult(
-                path=task.name, sha256=sha, format=fmt, status=status, template=report.template, year=report.year,
+                path=task.name, sha256=sha, format=fmt, status=status, identities=identities, n_unread=n_unread,
+                template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
                 n_errors=n_errors, cells_csv=_CSV.text(rows, *meta).encode("utf-8"),
                 cells_arrow=batch_to_bytes(cells_batch(rows, *meta)),
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
                 report_json=(json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8"),
-                facts=needed_cells(report.cells), review_html=_review_page(data, report) if task.review else None)
+                facts=needed_cells(report.cells), review_html=_review_page(data, report) if task.review else None,
+                wide=wide_values({k: c.value for k, c in report.cells.items()}) if report.has_tables() else None)
             if clock is not None:
                 clock.check()
         return result

@@ -52,15 +52,16 @@ def dedupe(names: list[str]) -> list[str]:
 
 def wide_csv(report: Report, table: str) -> str:
     """Table ``table`` of ``report`` as wide CSV text (module docstring: numbers,
-    numbers with a unit, empty, ``[flag]``); just an empty string if the report
-    lacks the table.
+    numbers with a unit, empty, ``[flag]``); only the header row if the report
+    lacks the table (the header of the report's format, else of V2021), so
+    that a spreadsheet never meets a 0-byte file.
 
     :raises KeyError: ``table`` is not ``t2``, ``t3`` or ``t4``.
     """
     frame = report.table(table)
     tt = report.template_for(table)
     if frame.empty or tt is None:
-        return ""
+        return _header_only(report, table)
     units = column_units(report, table)
     flat = frame.copy().astype(object)
     for j, col in enumerate(tt.columns):  # the frame's columns and rows are the template's, in order
@@ -75,6 +76,18 @@ def wide_csv(report: Report, table: str) -> str:
     flat.columns = dedupe([str(c) for c in flat.columns])
     buf = io.StringIO()
     flat.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _header_only(report: Report, table: str) -> str:
+    from ..templates import VERSIONS, get_template
+
+    present = list(report.table_versions.values())
+    version = report.template if report.template in VERSIONS else (present[0] if present else "V2021")
+    tt = get_template(version).tables[table]
+    names = dedupe(list(tt.row_levels) + ["|".join(p for p in c.path if p) for c in tt.columns])
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(names)
     return buf.getvalue()
 
 

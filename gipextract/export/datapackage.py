@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 from ..report import TIDY_COLUMNS
+from .dataset import KEY_COLUMNS, REPORT_META, key_description, keys_info
 
 _S, _I, _N = "string", "integer", "number"
 
@@ -26,12 +27,19 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
         ("path", _S, "The input file as given on the command line (joined with its path under a given directory)."),
         ("sha256", _S, "SHA-256 of the input's bytes, hex; empty if the file could not be read."),
         ("format", _S, "The reader used: text, markdown, html, docx or pdf; empty if not detected."),
-        ("status", _S, "ok; findings (tables read, an identity broken); failed (not read, see error); "
-                       "no_tables (read, but no statistics table: pre-2019 or not a report)."),
+        ("status", _S, "ok (every table found, every cell read); partial (tables found, some cells not read: "
+                       "see n_unread); empty (tables without a number: an unfilled template); needs_ocr (no text "
+                       "layer); pre2019 (the pre-2019 free form); not_a_report; failed (not read, see error)."),
+        ("identities", _S, "hold, broken (an identity of template-spec §6 fails) or not_checked."),
+        ("n_unread", _I, "Cells not read: flagged unreadable, ambiguous or ocr_uncertain, or in an absent table."),
         ("error", _S, "For failed inputs, why, in one line (e.g. took longer than the --timeout)."),
         ("template", _S, "Format version: V2019, V2021, MIXED, PRE2019 or UNKNOWN."),
         ("year", _I, "Report year; empty when unknown."),
         ("agency", _S, "Issuing organ, from the title."),
+        ("organ", _S, "The agency normalised so that one organ has one name in every year (a name that is "
+                      "another's minus a leading higher-level place is that organ; --organs aliases first)."),
+        ("previous", _S, "The same organ's report of the year before, when the batch has it (manifest.path); "
+                         "the cross-year checks T3-Y and T2-Y1 compare the two."),
         ("n_cells", _I, "Numeric table cells found."),
         ("n_null", _I, "Of those, cells without a number (see their flag in cells.csv)."),
         ("n_errors", _I, "Findings of severity error (broken identities)."),
@@ -67,12 +75,29 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 assert [f[0] for f in FIELDS["cells"]] == list(TIDY_COLUMNS)
+FIELDS["keys"] = [
+    ("key", _S, "Canonical cell key (template-spec §10)."), ("table", _S, "t2, t3 or t4."),
+    ("row_key", _S, "Canonical row key."), ("col_key", _S, "Canonical column key."),
+    ("row_label", _S, "Official row label path, levels joined by ' / '."),
+    ("col_label", _S, "Official column header path, levels joined by ' / '."),
+    ("unit", _S, "The unit the format fixes (件, 项, 万元), or empty."),
+    ("kind", _S, "count, signed or money."), ("versions", _S, "Format versions having the key."),
+]
+assert tuple(f[0] for f in FIELDS["keys"]) == KEY_COLUMNS
+_META = {f[0]: f for f in FIELDS["manifest"]}
+FIELDS["reports"] = (
+    [("source", _S, "The input file (manifest.path).")]
+    + [_META[c] for c in REPORT_META[1:]]
+    + [(k.key, _N if k.kind == "money" else _I, key_description(k)) for k in keys_info()])
 
 _KEYS = {
     "manifest": {"primaryKey": ["path"]},
     "cells": {"primaryKey": ["source", "key"],
               "foreignKeys": [{"fields": ["source"], "reference": {"resource": "manifest", "fields": ["path"]}}]},
     "findings": {"foreignKeys": [{"fields": ["source"], "reference": {"resource": "manifest", "fields": ["path"]}}]},
+    "reports": {"primaryKey": ["source"],
+                "foreignKeys": [{"fields": ["source"], "reference": {"resource": "manifest", "fields": ["path"]}}]},
+    "keys": {"primaryKey": ["key"]},
 }
 
 DIALECT = {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"', "doubleQuote": True, "header": True}
@@ -87,18 +112,20 @@ class FileInfo:
     sha256: str
 
 
-def descriptor(files: dict[str, FileInfo], *, title: str) -> dict:
+def descriptor(files: dict[str, FileInfo], *, title: str, encoding: str = "utf-8") -> dict:
     """The package descriptor as a dict (no timestamp, so that equal outputs
     give equal descriptors).
 
     :param files: resource name (``manifest``, ``cells``, ``findings``) → the
         CSV file written for it.
     :param title: a human title for the package.
+    :param encoding: of the CSVs: ``utf-8``, or ``utf-8-sig`` when they start
+        with a byte-order mark (``batch --excel``).
     :raises KeyError: an unknown resource name.
     """
     resources = [
         {"name": name, "path": info.path, "profile": "tabular-data-resource", "format": "csv",
-         "mediatype": "text/csv", "encoding": "utf-8", "bytes": info.bytes, "hash": f"sha256:{info.sha256}",
+         "mediatype": "text/csv", "encoding": encoding, "bytes": info.bytes, "hash": f"sha256:{info.sha256}",
          "dialect": DIALECT,
          "schema": {"fields": [{"name": n, "type": t, "description": d} for n, t, d in FIELDS[name]],
                     "missingValues": [""], **_KEYS[name]}}

@@ -337,7 +337,8 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
         notes.append(f"Page {_page_list(sorted(turned))} has text set mirrored or rotated "
                      f"({sum(turned.values())} characters), left unread: its reading order is not certain.")
     lost = bool(skipped or broken or turned or state[NO_TEXT] or state[UNMAPPED])
-    return Document(_assemble(items), source, notes, incomplete=lost)
+    return Document(_assemble(items), source, notes, incomplete=lost,
+                    needs_ocr=bool(state[NO_TEXT] or state[UNMAPPED]))
 
 
 

@@ -1,0 +1,181 @@
+"""``gipextract.db``: the batch dataset as one SQLite database (sqlite-utils),
+and the Datasette ``metadata.json`` that describes it.
+
+Tables (built from the batch's CSV files once they are complete):
+
+``manifest``  one row per input, primary key ``path``.
+``reports``   one row per report read (``ok``/``partial``), primary key
+              ``source`` → ``manifest.path``; one column per canonical key.
+``cells``     tidy cells, primary key ``(source, key)``; ``source`` →
+              ``manifest.path``, ``key`` → ``keys.key``.  Only ``source,
+              key, value, unit, raw, flag``: labels are in ``keys``, the
+              report's agency, year and template in ``manifest`` (the view
+              ``cells_labelled`` joins them back), which keeps the
+              database about a third of the size.
+``findings``  every finding; ``source`` → ``manifest.path``.
+``keys``      the data dictionary, primary key ``key``.
+
+``cells`` is a ``WITHOUT ROWID`` table (its rows are stored in primary-key
+order, once).  Indexes: ``cells(key)``, ``findings(source)``, ``findings(rule)``,
+``reports(organ, year)``, ``manifest(status)``, ``manifest(organ, year)``.
+Numbers are SQLite integers or reals (money); an empty CSV field is NULL
+(``raw`` too: a cell printed empty and a row the report lacks are told apart
+by ``flag``).
+``datasette gipextract.db --metadata metadata.json`` browses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+
+from .dataset import ALL_KEYS, KEY_COLUMNS, REPORT_META, key_description, keys_info, read_csv_rows
+
+#: Tables in the order they are created (referenced tables first).
+TABLE_ORDER = ("keys", "manifest", "reports", "cells", "findings")
+
+_INT, _FLOAT = int, float
+
+#: Column → Python type for the non-text columns of each table.
+_TYPES: dict[str, dict[str, type]] = {
+    "manifest": {"year": _INT, "n_unread": _INT, "n_cells": _INT, "n_null": _INT, "n_errors": _INT},
+    "cells": {"value": _FLOAT, "year": _INT},
+    "findings": {},
+    "keys": {},
+    "reports": {"year": _INT, "n_unread": _INT},
+}
+_PKS = {"manifest": "path", "reports": "source", "cells": ("source", "key"), "keys": "key"}
+_FKS = {
+    "reports": [("source", "manifest", "path")],
+    "cells": [("source", "manifest", "path"), ("key", "keys", "key")],
+    "findings": [("source", "manifest", "path")],
+}
+_INDEXES = {"cells": [["key"]], "findings": [["source"], ["rule"]], "reports": [["organ", "year"]],
+            "manifest": [["status"], ["organ", "year"]]}
+
+
+def _report_types() -> dict[str, type]:
+    kinds = {k.key: k.kind for k in keys_info()}
+    return {**_TYPES["reports"], **{k: _FLOAT if kinds[k] == "money" else _INT for k in ALL_KEYS}}
+
+
+#: The columns of cells.csv the database keeps (the rest are joins away).
+CELL_COLUMNS = ("source", "key", "value", "unit", "raw", "flag")
+
+_VIEW = """select c.source, c.key, k."table", k.row_key, k.col_key, k.row_label, k.col_label, c.value, c.unit,
+    c.raw, c.flag, m.organ, m.agency, m.year, m.template
+from cells c join keys k on k.key = c.key join manifest m on m.path = c.source"""
+
+
+def _records(path: str | os.PathLike, types: Mapping[str, type],
+             keep: tuple[str, ...] | None = None) -> tuple[list[str], Iterator[tuple]]:
+    """The header (the ``keep`` columns, in file order) and the rows as tuples
+    of typed values (``None`` for an empty field)."""
+    rows = read_csv_rows(path)
+    header = next(rows)
+    conv = [(i, types.get(name)) for i, name in enumerate(header) if keep is None or name in keep]
+    names = [header[i] for i, _ in conv]
+    if all(t is None for _, t in conv) and keep is None:
+        return names, (tuple(v or None for v in row) for row in rows)
+
+    def gen() -> Iterator[tuple]:
+        for row in rows:
+            yield tuple(None if row[i] == "" else t(row[i]) if t is not None else row[i] for i, t in conv)
+    return names, gen()
+
+
+def write_database(db_path: str | os.PathLike, csvs: Mapping[str, str | os.PathLike]) -> None:
+    """Build the database at ``db_path`` (which must not exist) from the
+    batch's CSV files.
+
+    :param csvs: table name (:data:`TABLE_ORDER`) → its CSV file.
+    :raises OSError: a file cannot be read or written.
+    """
+    import sqlite_utils
+
+    db = sqlite_utils.Database(str(db_path))
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        for name in TABLE_ORDER:
+            types = _report_types() if name == "reports" else _TYPES[name]
+            header, records = _records(csvs[name], types, CELL_COLUMNS if name == "cells" else None)
+            columns = {c: types.get(c, str) for c in header}
+            pk = _PKS.get(name)
+            table = db.table(name)
+            sql = db.create_table_sql(name, columns, pk=pk, foreign_keys=_FKS.get(name, []),
+                                      not_null=set(_pk_columns(pk)))
+            if name == "cells":  # small rows clustered on (source, key): no rowid, no second copy of the key
+                sql = sql.rstrip().rstrip(";") + " WITHOUT ROWID"
+            db.execute(sql)
+            # the rows are already typed and ordered: bulk-load them straight (sqlite-utils' insert_all
+            # would inspect every value, five times the cost of the whole load)
+            marks = ", ".join("?" * len(header))
+            db.conn.executemany(f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in header)}) VALUES ({marks})",
+                                records)
+            for index in _INDEXES.get(name, []):
+                table.create_index(index)
+        db.create_view("cells_labelled", _VIEW)
+        db.conn.commit()
+    finally:
+        db.close()
+
+
+def _pk_columns(pk) -> tuple[str, ...]:
+    if pk is None:
+        return ()
+    return (pk,) if isinstance(pk, str) else tuple(pk)
+
+
+def datasette_metadata(manifest_fields: Mapping[str, str], cell_fields: Mapping[str, str],
+                       finding_fields: Mapping[str, str], *, title: str) -> dict:
+    """Datasette metadata for ``gipextract.db``: a title, a description of
+    each table and of each column (labels and units of the key columns).
+
+    :param manifest_fields, cell_fields, finding_fields: column → description
+        (as the datapackage descriptor has them).
+    """
+    report_cols = {c: manifest_fields.get(c, "") for c in REPORT_META}
+    report_cols["source"] = "The input file (manifest.path)."
+    report_cols["organ"] = ("The issuing organ, normalised so that one organ has one name in every year "
+                            "(see manifest.organ).")
+    report_cols.update({k.key: key_description(k) for k in keys_info()})
+    keys_cols = {
+        "key": "Canonical cell key (template-spec §10): <table>.<row key>.<column key>.",
+        "table": "t2 (表二 主动公开), t3 (表三 收到和处理申请), t4 (表四 行政复议/行政诉讼).",
+        "row_key": "Canonical row key.", "col_key": "Canonical column key.",
+        "row_label": "The row's official label path, levels joined by ' / '.",
+        "col_label": "The column's official header path, levels joined by ' / '.",
+        "unit": "The unit the format fixes (件, 项, 万元); a cell printed in another unit says so in cells.unit.",
+        "kind": "count (a whole number ≥ 0), signed (may be negative), money (may have a fraction).",
+        "versions": "The format versions having the key (V2019 = 国办公开办函〔2019〕60号, V2021 = 〔2021〕30号).",
+    }
+    assert tuple(keys_cols) == KEY_COLUMNS
+    tables = {
+        "manifest": ("One row per input file: how it was read (status, identities, n_unread), its organ, year "
+                     "and the same organ's report of the year before (previous).", dict(manifest_fields)),
+        "reports": ("One row per report read (status ok or partial), one column per canonical key: the table a "
+                    "researcher pivots, merges and plots. An empty cell has no number: read cells.flag.",
+                    report_cols),
+        "cells": ("Every numeric table cell of every report, one row per cell, with the text as printed (raw) "
+                  "and why a value is empty (flag); labels in keys, the report's organ and year in manifest "
+                  "(the view cells_labelled joins them).",
+                  {c: cell_fields.get(c, "") for c in CELL_COLUMNS}),
+        "findings": ("Broken identities (勾稽关系), reading problems and cross-year checks (T3-Y, T2-Y1).",
+                     dict(finding_fields)),
+        "keys": ("The data dictionary: one row per canonical key of both formats, from the template data.",
+                 keys_cols),
+    }
+    return {
+        "title": title,
+        "description": ("Statistics tables of Chinese government information-disclosure annual reports "
+                        "(政府信息公开工作年度报告), extracted by gipextract."),
+        "databases": {"gipextract": {"tables": {
+            name: {"description": desc, "columns": cols} for name, (desc, cols) in tables.items()}}},
+    }
+
+
+def metadata_json(meta: dict) -> str:
+    """``meta`` as JSON text (Chinese kept), ending in a newline."""
+    return json.dumps(meta, ensure_ascii=False, indent=2) + "\n"
