@@ -318,10 +318,12 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
         pv = parse_value(cell.text, col.kind)
         unit = pv.unit or units[col.key]
         if pv.flag == "unreadable":
+            shown = cell.text if len(cell.text) <= 60 else f"{cell.text[:40]}…({len(cell.text)} characters)"
+            why = pv.note or f"which is not a {'amount' if col.kind == MONEY else 'count'}"
             findings.append(Finding(
                 "unreadable", "warning", name, [key], actual=cell.text,
-                message=f"{TABLE_NAMES[name]}: cell {row.label} / {col.label} reads {cell.text!r}, "
-                        f"which is not a {'amount' if col.kind == MONEY else 'count'} ({cell.where or seg.where})."))
+                message=f"{TABLE_NAMES[name]}: cell {row.label} / {col.label} reads {shown!r}, "
+                        f"{why} ({cell.where or seg.where})."))
         cells[key] = CellValue(key, name, rkey, col.key, rlabel, col.path[-1], pv.value, unit, cell.text,
                                pv.flag, cell.where or seg.where)
 

@@ -1,5 +1,5 @@
 """Split: cut value runs into cells, choosing the cuts the identities allow
-(issue 7; template-spec §6, §7.2 "split digits").
+(template-spec §6, §7.2 "split digits").
 
 A *value run* is what a crawler leaves of a table row: its cells' texts run
 together (``640020470``, ``230 000023``, ``2648-18538``,
@@ -38,11 +38,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .validate import identities
-from .values import DASHES, MONEY, SIGNED
+from .values import DASH_CHARS, MAX_DIGITS, MINUS_CHARS, MONEY, SIGNED, exact_number, is_dash, is_value_run
 
-#: The longest digit string one cell may take (counts and money amounts in
-#: these tables stay far below 10¹²); bounds the search on long runs.
-MAX_DIGITS = 12
 #: Stop enumerating a row after this many candidates (the row is then ambiguous).
 MAX_ROW_CANDIDATES = 5000
 #: Stop enumerating a row after trying this many cell cuts (the row is then ambiguous).
@@ -55,14 +52,16 @@ MAX_SOLUTIONS = 256
 MAX_STEPS = 200_000
 
 _UNIT = re.compile(r"(?:万元|元)$")
-_RUN = re.compile(r"^[\s\d.,，+\-−—–/／\\元万]*\d[\s\d.,，+\-−—–/／\\元万]*$")
-_PIECE = re.compile(r"(?P<sign>[+\-−])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
+_PIECE = re.compile(r"(?P<sign>[+-])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
+# Scanning form of a run (same length): minus signs as "-", full-width "+" and "." as ASCII.
+_SCAN = str.maketrans({**dict.fromkeys(MINUS_CHARS, "-"), "＋": "+", "．": "."})
 
 
 def is_run(text: str) -> bool:
-    """True if ``text`` holds nothing but value characters (digits, spaces,
-    signs, decimal points, dashes, 元/万元) and at least one digit."""
-    return bool(_RUN.match(text))
+    """True if ``text`` is a value run (:func:`gipextract.values.is_value_run`,
+    the one rule): digits, spaces, signs, decimal points, dashes, 元/万元, and
+    at least one digit."""
+    return is_value_run(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +89,28 @@ class Piece:
 
 def pieces(run: str) -> list[Piece] | None:
     """The pieces of ``run``, or ``None`` if it holds something that is no
-    value (a comma inside a run, a fraction in the middle of digits…)."""
+    value (a comma inside a run, a fraction in the middle of digits…).  A
+    minus (:data:`~gipextract.values.MINUS_CHARS`) directly before a digit is
+    a sign; any other run of dash characters is one or more dash cells."""
     out: list[Piece] = []
     for chunk in run.replace("，", ",").split():
+        scan = chunk.translate(_SCAN)
         pos = 0
         while pos < len(chunk):
-            if chunk[pos] in "—–/／\\" or (chunk[pos] in "-−" and (pos + 1 == len(chunk) or not chunk[pos + 1].isdigit())):
+            sign = scan[pos] == "-" and pos + 1 < len(chunk) and chunk[pos + 1].isdigit()
+            if chunk[pos] in DASH_CHARS and not sign:
                 end = pos + 1
-                while end < len(chunk) and chunk[end] in "—–-−/／\\":
+                while end < len(chunk) and chunk[end] in DASH_CHARS:
                     end += 1
-                if chunk[pos:end] not in DASHES and chunk[pos:end].replace("−", "-") not in DASHES:
+                if not is_dash(chunk[pos:end]):
                     return None
                 out.append(Piece("", "", dash=chunk[pos:end]))
                 pos = end
                 continue
-            m = _PIECE.match(chunk, pos)
+            m = _PIECE.match(scan, pos)
             if not m or m.end() == pos:
                 return None
-            sign = (m["sign"] or "").replace("−", "-")
-            out.append(Piece(sign, m["int"], m["frac"], m["unit"]))
+            out.append(Piece(m["sign"] or "", m["int"], m["frac"], m["unit"]))
             pos = m.end()
     return out
 
@@ -140,8 +142,7 @@ def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
         return None
     if sign and kind != SIGNED:
         return None
-    value = float(f"{digits}.{frac}") if frac else int(digits)
-    return -value if sign == "-" else value
+    return exact_number(sign, digits, frac)
 
 
 def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES) -> None:
@@ -164,7 +165,8 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
         closing.setdefault(last, []).append((eq, idx.index(last)))
     digits_left = [0] * (len(ps) + 1)
     for i in range(len(ps) - 1, -1, -1):
-        digits_left[i] = digits_left[i + 1] + (len(ps[i].dash) if ps[i].dash is not None else len(ps[i].digits))
+        dash = ps[i].dash
+        digits_left[i] = digits_left[i + 1] + (len(dash) if dash is not None else len(ps[i].digits))
     values: list = [None] * n
     raws: list = [None] * n
     out = row.candidates
@@ -221,7 +223,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
                 return
             for length in range(1, len(rest) + 1):
                 token = rest[:length]
-                if token not in DASHES and token.replace("−", "-") not in DASHES:
+                if not is_dash(token):
                     continue
                 values[col], raws[col] = None, token
                 if length == len(rest):
@@ -234,7 +236,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
         if need is False:
             return
         sign = piece.sign if off == 0 else ""
-        lengths = range(1, min(MAX_DIGITS, len(rest)) + 1)
+        lengths: list[int] | range = range(1, min(MAX_DIGITS, len(rest)) + 1)
         if need is not None:
             spelled = str(abs(need)) if not isinstance(need, float) else None
             if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-"):

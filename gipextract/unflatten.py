@@ -1,5 +1,5 @@
 """Unflatten: give back its structure to report text whose table markup was
-stripped (crawler dumps; template-spec §7.4, issue 7).
+stripped (crawler dumps; template-spec §7.4).
 
 Crawlers that save a page's text run the whole report together, often on one
 line, and concatenate the table cells with nothing between them::
@@ -29,15 +29,15 @@ Nothing here interprets a number.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
 from .locate import heading_strength
-from .normalize import _TRAD_MAP
+from .normalize import fold
 from .templates import TABLES, VERSIONS, get_template, section_tables, sections
+from .values import VALUE_RUN
 
 #: A paragraph shorter than this is never a run-together report.
 MIN_RUN = 200
@@ -45,7 +45,7 @@ MIN_RUN = 200
 MIN_LABELS = 3
 
 _DROP = set(" \t\r\n\u3000\xa0\u200b\ufeff“”\"'「」『』‘’")
-_VALUE_RUN = re.compile(r"[\s\d.,，+\-−—–/／\\元万]*")
+_DROP_TABLE = dict.fromkeys(map(ord, _DROP), None)
 _HEADING_START = re.compile(r"[一二三四五六]\s*、")
 _HEADING_END = ("情况", "事项", "打算", "措施")
 
@@ -55,14 +55,19 @@ class _Search:
     ``、``) that remembers where each of its characters came from."""
 
     def __init__(self, text: str):
-        chars, where = [], []
+        chars: list[str] = []
+        where: list[int] = []
+        folded: dict[str, str] = {}  # each distinct character is folded once
         for i, ch in enumerate(text):
-            if ch in _DROP:
-                continue
-            for c in _fold(ch):
-                if c not in _DROP:
-                    chars.append(c)
-                    where.append(i)
+            f = folded.get(ch)
+            if f is None:
+                f = folded[ch] = _fold(ch)
+            if len(f) == 1:
+                chars.append(f)
+                where.append(i)
+            elif f:
+                chars.extend(f)
+                where.extend([i] * len(f))
         self.text = "".join(chars)
         self.where = where
         self.original = text
@@ -86,8 +91,9 @@ class _Search:
 
 
 def _fold(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text).translate(_TRAD_MAP)
-    return "".join(c for c in s.replace(",", "、") if c not in _DROP)
+    """The search form of ``text``: :func:`gipextract.normalize.fold`, ``,`` as
+    ``、``, spaces and quotes dropped."""
+    return fold(text).replace(",", "、").translate(_DROP_TABLE)
 
 
 @dataclass(slots=True)
@@ -150,7 +156,7 @@ def _value_run(s: _Search, begin: int, end: int) -> str:
     a, b = s.end(begin), s.pos(end) if end < len(s.text) else len(s.original)
     while a < b and s.original[a] in _DROP and not s.original[a].isspace():  # a label's closing quote
         a += 1
-    m = _VALUE_RUN.match(s.original, a, max(a, b))
+    m = VALUE_RUN.match(s.original, a, max(a, b))
     return m.group(0).strip(" \t\u3000\xa0,，、") if m else ""
 
 
@@ -159,7 +165,7 @@ def _table_block(s: _Search, table: str, start: int, stop: int) -> tuple[TableBl
     range it spans; ``None`` if none of its rows is there."""
     version = _version(s, table, start, stop)
     hits = _row_hits(s, table, version, start, stop)
-    headers = []
+    headers: list[tuple[int, str]] = []
     first = hits[0][1].start if hits else stop
     # 表三's header words (其他, 总计) recur inside its row labels: look before the first row only.
     for label in _header_labels(table):
@@ -260,7 +266,7 @@ def _unflatten_run(text: str) -> list:
     done_tables = set()
     for (a, b, key), (nxt, _, _) in zip(bounds, bounds[1:]):
         out.append(Paragraph(s.original[s.pos(a):s.end(b)].strip(), where=f"char {s.pos(a)}"))
-        table = section_tables().get(key)
+        table = section_tables().get(key) if key else None
         if table is None:
             para(b, nxt)
             continue
