@@ -177,7 +177,7 @@ def locate_document(doc: Document) -> Located:
     """The locate stage as the pipeline runs it: :func:`~gipextract.locate.locate`,
     and for a crawler dump whose cells ran together (no table block, template
     labels glued to digits) the same on its :func:`~gipextract.unflatten.unflatten`
-    version (issue 7).  ``result.document is not doc`` tells the two apart."""
+    version (template-spec §7.4).  ``result.document is not doc`` tells the two apart."""
     located = locate(doc)
     if not any(located.tables.values()) and looks_flattened(doc):
         located = locate(unflatten(doc))

@@ -38,15 +38,18 @@ from .normalize import clean_text, label_core, label_key, numbering, similarity
 from .report import CellValue, ExtraRow, Finding, Report
 from .split import Column, RowRun, is_run, recover
 from .templates import (
+    PRE_FORMAT,
     TABLE_SHORT,
     TABLES,
     VERSIONS,
     RowSpec,
     TableTemplate,
+    fallback_version,
     get_template,
     section_tables,
     sections,
     settings,
+    version_for_year,
 )
 from .values import MONEY, looks_like_value, parse_value
 
@@ -149,14 +152,10 @@ class _Target:
     number: str | None
 
 
-_TARGETS: dict[tuple[str, str], tuple] = {}
-
-
 def _targets(tt: TableTemplate) -> tuple[dict[str, list[int]], dict[str, list[int]], tuple[_Target, ...]]:
-    memo = (tt.version, tt.name)
-    if memo not in _TARGETS:
-        _TARGETS[memo] = _build_targets(tt)
-    return _TARGETS[memo]
+    if "targets" not in tt._memo:
+        tt._memo["targets"] = _build_targets(tt)
+    return tt._memo["targets"]
 
 
 def _build_targets(tt: TableTemplate) -> tuple[dict[str, list[int]], dict[str, list[int]], tuple[_Target, ...]]:
@@ -260,15 +259,6 @@ def detect_version(name: str, segs: list[Segment]) -> str | None:
     top = max(votes.values())
     winners = [v for v, n in votes.items() if n == top]
     return winners[0] if top and len(winners) == 1 else None
-
-
-def version_for_year(year: int | None) -> str | None:
-    """The format a report year was meant to use (spec §8 rule 3)."""
-    if year is None:
-        return None
-    if year <= 2018:
-        return "PRE2019"
-    return "V2019" if year <= 2020 else "V2021"
 
 
 # -- building cells ---------------------------------------------------------
@@ -491,8 +481,8 @@ def reconstruct(located: Located) -> Report:
     prior = version_for_year(located.year)
     present = [t for t in TABLES if segs[t]]
 
-    if prior == "PRE2019" and not detected:
-        report.template = "PRE2019"
+    if prior == PRE_FORMAT and not detected:
+        report.template = PRE_FORMAT
         report.findings.append(Finding(
             "table_absent", "info", None,
             message=f"A {located.year} report: the standard statistics tables (表二/表三/表四) exist only from the "
@@ -500,7 +490,7 @@ def reconstruct(located: Located) -> Report:
         return report
 
     kinds = set(detected.values())
-    fallback = kinds.pop() if len(kinds) == 1 else (prior if prior in VERSIONS else "V2021")
+    fallback = kinds.pop() if len(kinds) == 1 else (prior if prior in VERSIONS else fallback_version())
     for t in present:
         version = detected.get(t, fallback)
         if build_table(t, get_template(version).tables[t], segs[t], report, doc.incomplete):

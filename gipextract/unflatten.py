@@ -36,7 +36,7 @@ from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
 from .locate import heading_strength
 from .normalize import fold
-from .templates import TABLES, VERSIONS, get_template, section_tables, sections
+from .templates import TABLES, VERSIONS, fallback_version, get_template, on_reload, section_tables, sections
 from .values import VALUE_RUN
 
 #: A paragraph shorter than this is never a run-together report.
@@ -124,6 +124,9 @@ def _header_labels(table: str) -> list[str]:
     return sorted(out, key=len, reverse=True)
 
 
+on_reload(_header_labels.cache_clear)
+
+
 def _row_hits(s: _Search, table: str, version: str, start: int, stop: int) -> list[tuple[str, _Hit]]:
     rows = _labels(table, version)
     cands = []
@@ -139,15 +142,21 @@ def _row_hits(s: _Search, table: str, version: str, start: int, stop: int) -> li
 
 
 def _version(s: _Search, table: str, start: int, stop: int) -> str:
-    """The version whose markers occur in [start, stop); V2021 for 表四 (the
-    two are identical) and when nothing tells."""
+    """The version whose markers occur in [start, stop) (spec §8): the one
+    with most; when none occur, the one version whose table has no markers
+    (told by their absence: V2019's 表三), else :func:`fallback_version`
+    (also for a tie, and for 表四, which no version marks)."""
     region = s.text[start:stop]
-    votes = {v: sum(_fold(m) in region for m in get_template(v).tables[table].markers) for v in VERSIONS}
-    if table == "t3" and not votes["V2021"]:
-        return "V2019"
+    markers = {v: get_template(v).tables[table].markers for v in VERSIONS}
+    votes = {v: sum(_fold(m) in region for m in ms) for v, ms in markers.items()}
     top = max(votes.values())
     winners = [v for v, n in votes.items() if n == top]
-    return winners[0] if top and len(winners) == 1 else "V2021"
+    if top and len(winners) == 1:
+        return winners[0]
+    unmarked = [v for v, ms in markers.items() if not ms]
+    if not top and len(unmarked) == 1:
+        return unmarked[0]
+    return fallback_version()
 
 
 def _value_run(s: _Search, begin: int, end: int) -> str:
@@ -231,7 +240,8 @@ def looks_flattened(doc: Document) -> bool:
         return False
     folded = _fold("".join(long))
     seen = 0
-    for _, spellings in _labels("t3", "V2021")[:4] + _labels("t3", "V2021")[-2:]:
+    labels = _labels("t3", fallback_version())
+    for _, spellings in labels[:4] + labels[-2:]:
         if any(re.search(re.escape(sp) + r"[\d]", folded) for sp in spellings):
             seen += 1
     return seen >= MIN_LABELS

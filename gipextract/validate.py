@@ -117,7 +117,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .report import CellValue, Finding, Report
-from .templates import TABLE_SHORT, TABLES, VERSIONS, BoundSpec, TableTemplate, get_template
+from .templates import TABLE_SHORT, TABLES, VERSIONS, BoundSpec, TableTemplate, get_template, on_reload
 
 Number = int | float
 
@@ -703,6 +703,10 @@ def rules() -> frozenset[str]:
             ids.update(s.rule for s in tt.identities)
             ids.update(b.rule for b in tt.bounds)
     return frozenset(ids)
+
+
+on_reload(_compiled.cache_clear)
+on_reload(rules.cache_clear)
 
 
 def validate(report: Report) -> Report:
