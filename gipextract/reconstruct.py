@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from .chain import heaviest_chain
 from .document import Cell, TableBlock
+from .identities import Identity, line_label
 from .locate import Located
 from .normalize import clean_text, label_core, label_key, numbering, similarity
 from .report import CellValue, ExtraRow, Finding, Report
@@ -383,6 +384,22 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
             "ambiguous", "warning", name, keys, actual=[dict(zip(row_keys, o)) for o in options],
             message=f"{TABLE_NAMES[name]}: row {r.label} was printed as {run.run!r} ({run.where}); more than one "
                     f"way to cut it satisfies every identity ({shown}), so {len(keys)} of its cells are left null."))
+    used: dict[tuple[str, str], Identity] = {}
+    decided: list[str] = []
+    for k, rec in out.items():
+        if rec.used and rec.flag != "ambiguous":
+            decided.append(k)
+    for k in decided:
+        for eq in out[k].used:
+            if eq.identity is not None and not set(eq.keys).isdisjoint(decided):
+                used.setdefault((eq.identity.rule, eq.identity.line), eq.identity)
+    if used:
+        names = [f"{i.rule} of {line_label(tt.version, i)}" for i in used.values()]
+        findings.append(Finding(
+            "used_for_split", "info", name, decided, actual=names,
+            message=f"{TABLE_NAMES[name]}: {len(decided)} cells printed without separators were cut so that "
+                    f"{'this identity holds' if len(names) == 1 else 'these identities hold'}: {', '.join(names)}. "
+                    f"They hold by construction, so they are no evidence that these cells were read right."))
     n = sum(v for k, v in how.items() if k)
     if n:
         findings.append(Finding(

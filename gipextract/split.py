@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .validate import identities
+from .identities import Identity, identities
 from .values import DASH_CHARS, MAX_DIGITS, MINUS_CHARS, MONEY, SIGNED, exact_number, is_dash, is_value_run
 
 #: Stop enumerating a row after this many candidates (the row is then ambiguous).
@@ -72,6 +72,7 @@ class Equation:
     rule: str
     keys: tuple[str, ...]
     coefs: tuple[int, ...]
+    identity: Identity | None = None  # the compiled identity it comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +326,7 @@ def equations(tt) -> list[Equation]:
     its ``[[identities]]`` data: T3-A, T3-B, T3-C, T4-A; template-spec §6) as
     equations ``Σ left − Σ right = 0`` over canonical keys.  Plausibility
     rules (``<=``/``>=``) never decide a cut."""
-    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right))
+    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right), i)
             for i in identities(tt.version, tt.name) if i.op == "="]
 
 
@@ -336,14 +337,17 @@ class Recovered:
     (``split_recovered``, ``dash``, ``blank``, ``ambiguous``), how it was
     decided (``digits``: by the digit count alone; ``row``: by the row's
     identities; ``table``: by identities across rows; ``None`` for an
-    ambiguous cell), and the ``unit`` printed with it (``元``/``万元``) when every
-    candidate cut agrees on one, even if they disagree on the number."""
+    ambiguous cell), the ``unit`` printed with it (``元``/``万元``) when every
+    candidate cut agrees on one, even if they disagree on the number, and the
+    equations ``used`` to choose the cut (empty when the digits alone decided:
+    they hold by construction, so they are no evidence for the cell)."""
 
     value: int | float | None
     raw: str
     flag: str
     how: str | None
     unit: str | None = None
+    used: tuple[Equation, ...] = ()
 
 
 def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
@@ -422,7 +426,8 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                     else:
                         how = "table"
                     flag = "split_recovered" if value is not None else "dash" if raw else "blank"
-                    cells[key] = Recovered(value, raw, flag, how)
+                    used = () if how == "digits" else tuple(local[i]) + (tuple(group_eqs) if how == "table" else ())
+                    cells[key] = Recovered(value, raw, flag, how, None, used)
                 else:
                     units = {m.group(0) if (m := _UNIT.search(o[j][1] or "")) else None for o in options}
                     unit = units.pop() if len(units) == 1 else None
