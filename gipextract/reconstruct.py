@@ -124,8 +124,9 @@ def segment_rows(blocks: list[TableBlock]) -> list[Segment]:
             i = 0
             while i < len(row) and not row[i].text:
                 i += 1
-            labels = []
-            while i < len(row) and not looks_like_value(row[i].text) and not (labels and _annotated_number(row[i].text)):
+            labels: list[str] = []
+            while i < len(row) and not looks_like_value(row[i].text) and not (
+                    labels and _annotated_number(row[i].text)):
                 labels.append(row[i].text)
                 i += 1
             values = row[i:]
@@ -301,7 +302,7 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
         for key, col in zip(keys, row.columns):
             cells[key] = CellValue(key, name, row.key, col.key, row.label, col.label, None, units[col.key],
                                    None, "unreadable", seg.where)
-        return
+        return None
     if len(vals) < n:
         vals = list(vals) + [Cell("")] * (n - len(vals))
     rkey, rlabel = row.key, row.label
@@ -317,6 +318,7 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
                         f"{why} ({cell.where or seg.where})."))
         cells[key] = CellValue(key, name, rkey, col.key, rlabel, col.path[-1], pv.value, unit, cell.text,
                                pv.flag, cell.where or seg.where)
+    return None
 
 
 def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
@@ -409,34 +411,103 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
                     f"{how.get('table', 0)} by identities across rows."))
 
 
+@dataclass(slots=True)
+class RowMatch:
+    """How one template row was read.
+
+    :ivar row: the template row.
+    :ivar how: ``label`` (matched in order by its label), ``out_of_order``
+        (an exact label printed out of the template's order), ``joined``
+        (taken from 表四's unlabelled row of numbers), ``blank_row`` (an
+        unfilled printed row under the header), ``missing`` (no printed row).
+    :ivar segment: the printed row it was read from, or ``None``.
+    :ivar values: the value cells taken for it, as printed.
+    :ivar run: the value run sent to the splitter when its cells were printed
+        run together (:mod:`gipextract.split`), else ``None``.
+    """
+
+    row: RowSpec
+    how: str
+    segment: Segment | None = None
+    values: list[Cell] = field(default_factory=list)
+    run: str | None = None
+
+
+@dataclass(slots=True)
+class TableReconstruction:
+    """What reconstruct did with one table (template-spec §7.3, §7.4): its
+    ``version``, the ``segments`` read from its blocks, one :class:`RowMatch`
+    per template row in template order, and the printed rows kept as extra
+    rows."""
+
+    table: str
+    version: str
+    segments: list[Segment]
+    rows: list[RowMatch]
+    extra: list[Segment] = field(default_factory=list)
+
+    @property
+    def matched(self) -> int:
+        """The number of template rows read from a printed row."""
+        return sum(m.segment is not None for m in self.rows)
+
+
+@dataclass(slots=True)
+class Reconstruction:
+    """The reconstruct stage's result with its intermediates: the ``report``,
+    each table's :class:`TableReconstruction`, the versions the tables'
+    markers ``detected`` (spec §8 rules 1–2), the version the year meant
+    (``prior``, rule 3) and the ``fallback`` tables without markers took."""
+
+    report: Report
+    tables: dict[str, TableReconstruction] = field(default_factory=dict)
+    detected: dict[str, str] = field(default_factory=dict)
+    prior: str | None = None
+    fallback: str | None = None
+
+
 def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report, incomplete: bool = False) -> bool:
     """Fill ``report.cells`` with table ``name`` keyed by ``tt``; add reading
     findings and extra rows.  Returns False (and adds nothing) if no row of
-    the template could be matched."""
+    the template could be matched.  :func:`rebuild_table` also returns what
+    was matched."""
+    return rebuild_table(name, tt, segs, report, incomplete) is not None
+
+
+def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report, incomplete: bool = False
+                  ) -> TableReconstruction | None:
+    """:func:`build_table`, returning its :class:`TableReconstruction` (or
+    ``None`` when no row of the template could be matched)."""
     cells: dict[str, CellValue] = {}
     findings: list[Finding] = []
     units = {c.key: _header_unit(tt, segs, c) if c.kind == MONEY else c.unit for c in tt.columns}
     used: set[int] = set()
     filled_rows: set[str] = set()
     pending: list[RowRun] = []
+    trace: dict[str, RowMatch] = {}
     j = _joined_segment(tt, segs)
     if j is not None:
         vals, pos = segs[j].values, 0
         width = sum(len(tt.row(k).columns) for k in tt.joined_row)
         if len(vals) < width:  # fewer cells than the row has: they ran together, split them as one run
             keys = [(k, c) for r in tt.joined_row for k, c in zip(tt.row_cell_keys(tt.row(r)), tt.row(r).columns)]
-            pending.append(RowRun([Column(k, c.kind) for k, c in keys],
-                                  " ".join(c.text for c in vals if c.text), segs[j].where))
+            text = " ".join(c.text for c in vals if c.text)
+            pending.append(RowRun([Column(k, c.kind) for k, c in keys], text, segs[j].where))
             filled_rows.update(tt.joined_row)
+            for key in tt.joined_row:
+                trace[key] = RowMatch(tt.row(key), "joined", segs[j], list(vals), text)
         else:
             for key in tt.joined_row:
                 row = tt.row(key)
-                _fill_row(tt, row, segs[j], units, cells, findings, vals[pos:pos + len(row.columns)])
+                taken = vals[pos:pos + len(row.columns)]
+                _fill_row(tt, row, segs[j], units, cells, findings, taken)
+                trace[key] = RowMatch(row, "joined", segs[j], list(taken))
                 pos += len(row.columns)
                 filled_rows.add(key)
         used.add(j)
     rest = [s for k, s in enumerate(segs) if k not in used]
     matched = align(tt, rest)
+    by_label = set(matched)
     matched.update(_out_of_order(tt, rest, matched))
     for i, k in matched.items():
         row = tt.rows[i]
@@ -444,16 +515,22 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
             run = _fill_row(tt, row, rest[k], units, cells, findings)
             if run is not None:
                 pending.append(run)
+            trace[row.key] = RowMatch(row, "label" if i in by_label else "out_of_order", rest[k],
+                                      list(rest[k].values), run.run if run is not None else None)
             filled_rows.add(row.key)
     if not filled_rows and tt.joined_row:
         _blank_joined_row(tt, segs, units, cells, findings, filled_rows)
+        for key in filled_rows:
+            trace[key] = RowMatch(tt.row(key), "blank_row")
     if not filled_rows:
-        return False
+        return None
     if pending:
         _split_runs(tt, pending, units, cells, findings)
     used_rest = set(matched.values())
+    extra: list[Segment] = []
     for k, s in enumerate(rest):
         if k not in used_rest and s.labels and any(c.text and parse_value(c.text).value is not None for c in s.values):
+            extra.append(s)
             report.extra_rows.append(ExtraRow(name, "".join(s.labels), [c.text for c in s.values], s.where))
             findings.append(Finding("extra_row", "info", name, [], actual=[c.text for c in s.values],
                                     message=f"{TABLE_NAMES[name]}: row {''.join(s.labels)!r} ({s.where}) is not in "
@@ -477,7 +554,8 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
     for key in tt.cell_keys():
         report.cells[key] = cells[key]
     report.findings.extend(findings)
-    return True
+    return TableReconstruction(name, tt.version, segs, [trace.get(r.key) or RowMatch(r, "missing") for r in tt.rows],
+                               extra)
 
 
 def reconstruct(located: Located) -> Report:
@@ -485,7 +563,15 @@ def reconstruct(located: Located) -> Report:
     Never raises for odd content: what cannot be read becomes null cells and
     findings.  The reader's notes (``Document.notes``: a page without a text
     layer, a skipped part) become ``reader_note`` findings and are cited by
-    the ``table_absent`` findings."""
+    the ``table_absent`` findings.  :func:`rebuild` returns the same report
+    with the stage's intermediates."""
+    return rebuild(located).report
+
+
+def rebuild(located: Located) -> Reconstruction:
+    """:func:`reconstruct`, returning a :class:`Reconstruction`: the report
+    and, per table, the segments, the row matches and the runs split (what
+    ``gipextract inspect`` shows)."""
     doc = located.document
     report = Report(source=doc.source, agency=located.agency, year=located.year,
                     sections={k: s.text for k, s in located.sections.items()},
@@ -497,6 +583,7 @@ def reconstruct(located: Located) -> Report:
     detected = {t: v for t in ("t2", "t3") if segs[t] and (v := detect_version(t, segs[t]))}
     prior = version_for_year(located.year)
     present = [t for t in TABLES if segs[t]]
+    result = Reconstruction(report, detected=dict(detected), prior=prior)
 
     if prior == PRE_FORMAT and not detected:
         report.template = PRE_FORMAT
@@ -504,14 +591,18 @@ def reconstruct(located: Located) -> Report:
             "table_absent", "info", None,
             message=f"A {located.year} report: the standard statistics tables (表二/表三/表四) exist only from the "
                     f"2019 format on (spec §9); no table was extracted."))
-        return report
+        return result
 
     kinds = set(detected.values())
-    fallback = kinds.pop() if len(kinds) == 1 else (prior if prior in VERSIONS else fallback_version())
+    meant = prior if prior is not None and prior in VERSIONS else fallback_version()
+    fallback = kinds.pop() if len(kinds) == 1 else meant
+    result.fallback = fallback
     for t in present:
         version = detected.get(t, fallback)
-        if build_table(t, get_template(version).tables[t], segs[t], report, doc.incomplete):
+        table = rebuild_table(t, get_template(version).tables[t], segs[t], report, doc.incomplete)
+        if table is not None:
             report.table_versions[t] = version
+            result.tables[t] = table
     versions = set(report.table_versions.values())
     if len(versions) > 1:
         report.template = "MIXED"
@@ -534,4 +625,4 @@ def reconstruct(located: Located) -> Report:
             report.findings.append(Finding(
                 "table_absent", "warning", t,
                 message=f"{TABLE_NAMES[t]} was not found in the report{where}; its cells are absent, not zero.{why}"))
-    return report
+    return result
