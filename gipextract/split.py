@@ -143,15 +143,21 @@ def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
         return None
     if sign and kind != SIGNED:
         return None
+    if frac is None:  # the search never cuts more than MAX_DIGITS digits: an int is exact
+        return -int(digits) if sign == "-" else int(digits)
     return exact_number(sign, digits, frac)
 
 
-def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES) -> None:
+def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES,
+                   until_undecided: bool = False) -> None:
     """Fill ``row.candidates`` with every cut of ``row.run`` into
     ``len(row.columns)`` cells that satisfies ``equations`` (which must only
     involve this row's keys).  Each candidate is a tuple of ``(value, raw)``
     per column; a dash cell is ``(None, "/")``.  Sets ``row.truncated`` when
-    more than ``limit`` exist (the row is then ambiguous)."""
+    more than ``limit`` exist (the row is then ambiguous).  With
+    ``until_undecided`` the search stops (without setting ``truncated``) as
+    soon as every column has taken two values: the candidates then tell that
+    no cell is decided, not every cut."""
     ps = pieces(row.run)
     row.candidates, row.truncated = [], False
     if ps is None:
@@ -175,6 +181,8 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
     total_of = {index[k]: max(index[x] for x in eq.keys) for eq, _ in (p for ps_ in closing.values() for p in ps_)
                 for k, c in zip(eq.keys, eq.coefs) if c > 0}
     steps = 0
+    seen: list[set] = [set() for _ in range(n)]
+    stop = [False]
 
     def required(col: int):
         """The value an identity closed by ``col`` forces, or ``None`` if free."""
@@ -197,11 +205,16 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
     def place(col: int, p: int, off: int) -> Iterator[None]:
         nonlocal steps
         steps += 1
-        if len(out) > limit or steps > MAX_ROW_STEPS:
+        if len(out) > limit or steps > MAX_ROW_STEPS or stop[0]:
             return
         if col == n:
             if p == len(ps):
                 out.append(tuple(zip(values, raws)))
+                if until_undecided:
+                    for seen_j, v in zip(seen, values):
+                        seen_j.add(v)
+                    if all(len(seen_j) > 1 for seen_j in seen):
+                        stop[0] = True
             return
         if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
             if row.blanks and required(col) in (None, 0):
@@ -350,6 +363,13 @@ class Recovered:
     used: tuple[Equation, ...] = ()
 
 
+def _one_cut(run: str, n: int) -> bool:
+    """True if ``run`` has exactly ``n`` digit and dash characters, so that
+    its only cut into ``n`` cells is one character each."""
+    ps = pieces(run)
+    return ps is not None and sum(len(p.dash) if p.dash is not None else len(p.digits) for p in ps) == n
+
+
 def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
     """Split ``rows`` (value runs of table template ``tt``) into cells.
 
@@ -411,15 +431,17 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = {tuple(s[k] for k in keys) for s in sols}
             else:
                 options = set(row.candidates)
+            one = _one_cut(row.run, len(keys))  # one digit or dash per cell: the digits alone decide
             free = RowRun(row.columns, row.run)
-            row_candidates(free, [])
+            if not one:
+                row_candidates(free, [], until_undecided=True)
             amb = []
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}
                 if len(vals) == 1 and complete and not row.truncated:
                     raws = {o[j][1] for o in options}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
-                    if len({c[j][0] for c in free.candidates}) == 1 and not free.truncated:
+                    if one or len({c[j][0] for c in free.candidates}) == 1 and not free.truncated:
                         how = "digits"
                     elif len({c[j][0] for c in row.candidates}) == 1:
                         how = "row"

@@ -55,21 +55,14 @@ class _Search:
     ``、``) that remembers where each of its characters came from."""
 
     def __init__(self, text: str):
-        chars: list[str] = []
-        where: list[int] = []
-        folded: dict[str, str] = {}  # each distinct character is folded once
-        for i, ch in enumerate(text):
-            f = folded.get(ch)
-            if f is None:
-                f = folded[ch] = _fold(ch)
-            if len(f) == 1:
-                chars.append(f)
-                where.append(i)
-            elif f:
-                chars.extend(f)
-                where.extend([i] * len(f))
-        self.text = "".join(chars)
-        self.where = where
+        # each distinct character is folded once; the text is folded in one translate
+        table = {ch: _fold(ch) for ch in set(text)}
+        self.text = text.translate({ord(ch): f for ch, f in table.items()})
+        if all(len(f) <= 1 for f in table.values()):  # the usual case: one character or none for each
+            dropped = {ch for ch, f in table.items() if not f}
+            self.where = [i for i, ch in enumerate(text) if ch not in dropped] if dropped else list(range(len(text)))
+        else:
+            self.where = [i for i, ch in enumerate(text) for _ in range(len(table[ch]))]
         self.original = text
 
     def pos(self, i: int) -> int:
