@@ -149,7 +149,7 @@ def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
 
 
 def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES,
-                   until_undecided: bool = False) -> None:
+                   until_undecided: bool = False, memo: dict | None = None) -> None:
     """Fill ``row.candidates`` with every cut of ``row.run`` into
     ``len(row.columns)`` cells that satisfies ``equations`` (which must only
     involve this row's keys).  Each candidate is a tuple of ``(value, raw)``
@@ -157,7 +157,30 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
     more than ``limit`` exist (the row is then ambiguous).  With
     ``until_undecided`` the search stops (without setting ``truncated``) as
     soon as every column has taken two values: the candidates then tell that
-    no cell is decided, not every cut."""
+    no cell is decided, not every cut.  ``memo`` (a dict the caller keeps
+    for one table) remembers small results: the same run recurs
+    (``0000000`` in many rows)."""
+    if memo is None:
+        _enumerate(row, equations, limit, until_undecided)
+        return
+    index = {c.key: i for i, c in enumerate(row.columns)}
+    shape = tuple((tuple(index[k] for k in eq.keys), eq.coefs) for eq in equations)
+    key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit, until_undecided)
+    hit = memo.get(key)
+    if hit is None:
+        _enumerate(row, equations, limit, until_undecided)
+        if len(row.candidates) <= _MEMO_KEEP:
+            memo[key] = (tuple(row.candidates), row.truncated)
+    else:
+        row.candidates, row.truncated = list(hit[0]), hit[1]
+
+
+#: The most candidates of one run a memo keeps.
+_MEMO_KEEP = 64
+
+
+def _enumerate(row: RowRun, equations: list[Equation], limit: int, until_undecided: bool) -> None:
+    """:func:`row_candidates` without the memo."""
     ps = pieces(row.run)
     row.candidates, row.truncated = [], False
     if ps is None:
@@ -384,6 +407,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         reports it as unreadable.
     """
     eqs = equations(tt)
+    memo: dict = {}
     keys_of = [{c.key for c in r.columns} for r in rows]
     local = [[e for e in eqs if set(e.keys) <= ks] for ks in keys_of]
     in_any = {k for e in eqs for k in e.keys}
@@ -392,7 +416,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         # so cuts with vanished blanks are candidates too.  Checked rows (表三, 表四) are cut
         # with every cell printed; a vanished blank there makes the identities fail.
         r.blanks = not (ks & in_any)
-        row_candidates(r, loc)
+        row_candidates(r, loc, memo=memo)
     pending_keys = set().union(*keys_of) if rows else set()
     splittable = set().union(*(ks for ks, r in zip(keys_of, rows) if r.candidates)) if rows else set()
     cross = [e for e in eqs if not any(set(e.keys) <= ks for ks in keys_of) and set(e.keys) & pending_keys
@@ -434,7 +458,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
             one = _one_cut(row.run, len(keys))  # one digit or dash per cell: the digits alone decide
             free = RowRun(row.columns, row.run)
             if not one:
-                row_candidates(free, [], until_undecided=True)
+                row_candidates(free, [], until_undecided=True, memo=memo)
             amb = []
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}

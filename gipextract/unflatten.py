@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
@@ -56,7 +56,7 @@ class _Search:
 
     def __init__(self, text: str):
         # each distinct character is folded once; the text is folded in one translate
-        table = {ch: _fold(ch) for ch in set(text)}
+        table = {ch: _fold_char(ch) for ch in set(text)}
         self.text = text.translate({ord(ch): f for ch, f in table.items()})
         if all(len(f) <= 1 for f in table.values()):  # the usual case: one character or none for each
             dropped = {ch for ch, f in table.items() if not f}
@@ -89,6 +89,12 @@ def _fold(text: str) -> str:
     return fold(text).replace(",", "、").translate(_DROP_TABLE)
 
 
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    """:func:`_fold` of one character, remembered across documents."""
+    return _fold(ch)
+
+
 @dataclass(slots=True)
 class _Hit:
     row: int          # index into the label list
@@ -96,6 +102,7 @@ class _Hit:
     stop: int         # search index after the label
 
 
+@cache
 def _labels(table: str, version: str) -> list[tuple[str, list[str]]]:
     """(row key, folded spellings) of ``table``'s rows in ``version``, in order."""
     tt = get_template(version).tables[table]
@@ -118,6 +125,7 @@ def _header_labels(table: str) -> list[str]:
 
 
 on_reload(_header_labels.cache_clear)
+on_reload(_labels.cache_clear)
 
 
 def _row_hits(s: _Search, table: str, version: str, start: int, stop: int) -> list[tuple[str, _Hit]]:
