@@ -149,26 +149,23 @@ def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
 
 
 def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES,
-                   until_undecided: bool = False, memo: dict | None = None) -> None:
+                   memo: dict | None = None) -> None:
     """Fill ``row.candidates`` with every cut of ``row.run`` into
     ``len(row.columns)`` cells that satisfies ``equations`` (which must only
     involve this row's keys).  Each candidate is a tuple of ``(value, raw)``
     per column; a dash cell is ``(None, "/")``.  Sets ``row.truncated`` when
-    more than ``limit`` exist (the row is then ambiguous).  With
-    ``until_undecided`` the search stops (without setting ``truncated``) as
-    soon as every column has taken two values: the candidates then tell that
-    no cell is decided, not every cut.  ``memo`` (a dict the caller keeps
+    more than ``limit`` exist (the row is then ambiguous).  ``memo`` (a dict the caller keeps
     for one table) remembers small results: the same run recurs
     (``0000000`` in many rows)."""
     if memo is None:
-        _enumerate(row, equations, limit, until_undecided)
+        _enumerate(row, equations, limit)
         return
     index = {c.key: i for i, c in enumerate(row.columns)}
     shape = tuple((tuple(index[k] for k in eq.keys), eq.coefs) for eq in equations)
-    key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit, until_undecided)
+    key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit)
     hit = memo.get(key)
     if hit is None:
-        _enumerate(row, equations, limit, until_undecided)
+        _enumerate(row, equations, limit)
         if len(row.candidates) <= _MEMO_KEEP:
             memo[key] = (tuple(row.candidates), row.truncated)
     else:
@@ -179,7 +176,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
 _MEMO_KEEP = 64
 
 
-def _enumerate(row: RowRun, equations: list[Equation], limit: int, until_undecided: bool) -> None:
+def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
     """:func:`row_candidates` without the memo."""
     ps = pieces(row.run)
     row.candidates, row.truncated = [], False
@@ -204,8 +201,6 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int, until_undecid
     total_of = {index[k]: max(index[x] for x in eq.keys) for eq, _ in (p for ps_ in closing.values() for p in ps_)
                 for k, c in zip(eq.keys, eq.coefs) if c > 0}
     steps = 0
-    seen: list[set] = [set() for _ in range(n)]
-    stop = [False]
 
     def required(col: int):
         """The value an identity closed by ``col`` forces, or ``None`` if free."""
@@ -228,16 +223,11 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int, until_undecid
     def place(col: int, p: int, off: int) -> Iterator[None]:
         nonlocal steps
         steps += 1
-        if len(out) > limit or steps > MAX_ROW_STEPS or stop[0]:
+        if len(out) > limit or steps > MAX_ROW_STEPS:
             return
         if col == n:
             if p == len(ps):
                 out.append(tuple(zip(values, raws)))
-                if until_undecided:
-                    for seen_j, v in zip(seen, values):
-                        seen_j.add(v)
-                    if all(len(seen_j) > 1 for seen_j in seen):
-                        stop[0] = True
             return
         if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
             if row.blanks and required(col) in (None, 0):
@@ -386,11 +376,47 @@ class Recovered:
     used: tuple[Equation, ...] = ()
 
 
-def _one_cut(run: str, n: int) -> bool:
-    """True if ``run`` has exactly ``n`` digit and dash characters, so that
-    its only cut into ``n`` cells is one character each."""
+def decided_by_digits(run: str, columns: list[Column]) -> list[bool]:
+    """For each column, True if every cut of ``run`` into ``columns`` (no
+    identity, every cell printed) gives it the same value: the digits alone
+    decide it.  A reachability pass over the cut positions, linear in the
+    run's length times the number of columns (no enumeration of the cuts)."""
     ps = pieces(run)
-    return ps is not None and sum(len(p.dash) if p.dash is not None else len(p.digits) for p in ps) == n
+    n = len(columns)
+    if ps is None or n == 0:
+        return [False] * n
+    end = (len(ps), 0)
+
+    def cells(state: tuple[int, int], kind: str) -> Iterator[tuple[object, tuple[int, int]]]:
+        p, off = state
+        if p == len(ps):
+            return
+        piece = ps[p]
+        if piece.dash is not None:
+            rest = piece.dash[off:]
+            for length in range(1, len(rest) + 1):
+                if is_dash(rest[:length]):
+                    yield None, ((p + 1, 0) if length == len(rest) else (p, off + length))
+            return
+        rest = piece.digits[off:]
+        sign = piece.sign if off == 0 else ""
+        for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
+            whole = length == len(rest)
+            v = _cell_value(sign, rest[:length], piece.frac if whole else None, kind)
+            if v is not None:
+                yield v, ((p + 1, 0) if whole else (p, off + length))
+
+    fwd: list[set[tuple[int, int]]] = [{(0, 0)}]
+    for col in columns:
+        fwd.append({t for st in fwd[-1] for _, t in cells(st, col.kind)})
+    bwd: list[set[tuple[int, int]]] = [set() for _ in range(n)] + [{end}]
+    for j in range(n - 1, -1, -1):
+        bwd[j] = {st for st in fwd[j] if any(t in bwd[j + 1] for _, t in cells(st, columns[j].kind))}
+    out = []
+    for j, col in enumerate(columns):
+        values = {v for st in bwd[j] for v, t in cells(st, col.kind) if t in bwd[j + 1]}
+        out.append(len(values) == 1)
+    return out
 
 
 def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
@@ -455,17 +481,14 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = {tuple(s[k] for k in keys) for s in sols}
             else:
                 options = set(row.candidates)
-            one = _one_cut(row.run, len(keys))  # one digit or dash per cell: the digits alone decide
-            free = RowRun(row.columns, row.run)
-            if not one:
-                row_candidates(free, [], until_undecided=True, memo=memo)
+            by_digits = decided_by_digits(row.run, row.columns)
             amb = []
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}
                 if len(vals) == 1 and complete and not row.truncated:
                     raws = {o[j][1] for o in options}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
-                    if one or len({c[j][0] for c in free.candidates}) == 1 and not free.truncated:
+                    if by_digits[j]:
                         how = "digits"
                     elif len({c[j][0] for c in row.candidates}) == 1:
                         how = "row"
