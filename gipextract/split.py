@@ -387,24 +387,32 @@ def decided_by_digits(run: str, columns: list[Column]) -> list[bool]:
         return [False] * n
     end = (len(ps), 0)
 
-    def cells(state: tuple[int, int], kind: str) -> Iterator[tuple[object, tuple[int, int]]]:
+    known: dict[tuple[tuple[int, int], str], list[tuple[object, tuple[int, int]]]] = {}
+
+    def cells(state: tuple[int, int], kind: str) -> list[tuple[object, tuple[int, int]]]:
+        """The cells a column of ``kind`` can take from ``state``: (value, next state)."""
+        out = known.get((state, kind))
+        if out is not None:
+            return out
+        out = known[(state, kind)] = []
         p, off = state
         if p == len(ps):
-            return
+            return out
         piece = ps[p]
         if piece.dash is not None:
             rest = piece.dash[off:]
             for length in range(1, len(rest) + 1):
                 if is_dash(rest[:length]):
-                    yield None, ((p + 1, 0) if length == len(rest) else (p, off + length))
-            return
+                    out.append((None, (p + 1, 0) if length == len(rest) else (p, off + length)))
+            return out
         rest = piece.digits[off:]
         sign = piece.sign if off == 0 else ""
         for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
             whole = length == len(rest)
             v = _cell_value(sign, rest[:length], piece.frac if whole else None, kind)
             if v is not None:
-                yield v, ((p + 1, 0) if whole else (p, off + length))
+                out.append((v, (p + 1, 0) if whole else (p, off + length)))
+        return out
 
     fwd: list[set[tuple[int, int]]] = [{(0, 0)}]
     for col in columns:
@@ -481,7 +489,10 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = {tuple(s[k] for k in keys) for s in sols}
             else:
                 options = set(row.candidates)
-            by_digits = decided_by_digits(row.run, row.columns)
+            digits_key = (row.run, tuple(c.kind for c in row.columns))
+            by_digits = memo.get(digits_key)
+            if by_digits is None:
+                by_digits = memo[digits_key] = decided_by_digits(row.run, row.columns)
             amb = []
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}
