@@ -178,7 +178,6 @@ def locate_document(doc: Document) -> Located:
     and for a crawler dump whose cells ran together (no table block, template
     labels glued to digits) the same on its :func:`~gipextract.unflatten.unflatten`
     version (template-spec §7.4).  ``result.document is not doc`` tells the two apart."""
-    located = locate(doc)
-    if not any(located.tables.values()) and looks_flattened(doc):
-        located = locate(unflatten(doc))
-    return located
+    if looks_flattened(doc):  # no table block at all (so locate would find no table), labels glued to digits
+        return locate(unflatten(doc))
+    return locate(doc)

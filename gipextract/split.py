@@ -385,6 +385,10 @@ def decided_by_digits(run: str, columns: list[Column]) -> list[bool]:
     n = len(columns)
     if ps is None or n == 0:
         return [False] * n
+    if all(not p.sign and p.frac is None for p in ps) and sum(
+            len(p.dash) if p.dash is not None else len(p.digits) for p in ps) == n:
+        # one digit or dash character per cell: a single cut (every one-character dash is a dash cell)
+        return [True] * n
     end = (len(ps), 0)
 
     known: dict[tuple[tuple[int, int], str], list[tuple[object, tuple[int, int]]]] = {}
