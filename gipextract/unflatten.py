@@ -230,16 +230,21 @@ def _headings(s: _Search) -> list[tuple[int, int, str]]:
     return [(at, at + length[(at, si)], specs[si].key) for at, si, _ in chain]
 
 
-def looks_flattened(doc: Document) -> bool:
+def looks_flattened(doc: Document, searches: dict[str, _Search] | None = None) -> bool:
     """True if ``doc`` has no table blocks but its paragraphs carry at least
     :data:`MIN_LABELS` distinct template row labels of 表三 directly followed by
-    digits — the signature of a crawler dump with its cells run together."""
+    digits — the signature of a crawler dump with its cells run together.
+    ``searches`` keeps the search forms built, for :func:`unflatten`."""
     if doc.tables:
         return False
     long = [p.text for p in doc.paragraphs if len(p.text) >= MIN_RUN]
     if not long:
         return False
-    folded = _fold("".join(long))
+    searches = {} if searches is None else searches
+    for text in long:
+        if text not in searches:
+            searches[text] = _Search(text)
+    folded = "".join(searches[text].text for text in long)
     seen = 0
     labels = _labels("t3", fallback_version())
     for _, spellings in labels[:4] + labels[-2:]:
@@ -248,22 +253,31 @@ def looks_flattened(doc: Document) -> bool:
     return seen >= MIN_LABELS
 
 
-def unflatten(doc: Document) -> Document:
+def unflatten(doc: Document, searches: dict[str, _Search] | None = None) -> Document:
     """Rebuild ``doc``'s sections and tables from its run-together paragraphs
     (module docstring).  Short paragraphs (a crawler's header lines) are kept
     as they are.  Returns a new Document with the same source; ``doc`` is not
-    changed.  Never raises for odd text: what is not found is left as text."""
+    changed.  Never raises for odd text: what is not found is left as text.
+    ``searches``: the search forms :func:`looks_flattened` built, if any."""
     blocks: list = []
+    searches = searches or {}
     for p in doc.blocks:
         if not isinstance(p, Paragraph) or len(p.text) < MIN_RUN:
             blocks.append(p)
             continue
-        blocks.extend(_unflatten_run(p.text))
+        blocks.extend(_unflatten_run(p.text, searches.get(p.text)))
     return Document(blocks, doc.source, list(doc.notes), doc.incomplete)
 
 
-def _unflatten_run(text: str) -> list:
-    s = _Search(text)
+def flattened(doc: Document) -> Document | None:
+    """:func:`unflatten` ``doc`` if :func:`looks_flattened`, else ``None``;
+    each long paragraph's search form is built once for both."""
+    searches: dict[str, _Search] = {}
+    return unflatten(doc, searches) if looks_flattened(doc, searches) else None
+
+
+def _unflatten_run(text: str, s: _Search | None = None) -> list:
+    s = s if s is not None else _Search(text)
     heads = _headings(s)
     out: list = []
 
