@@ -447,7 +447,16 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     eqs = equations(tt)
     memo: dict = {}
     keys_of = [{c.key for c in r.columns} for r in rows]
-    local = [[e for e in eqs if set(e.keys) <= ks] for ks in keys_of]
+    row_of = {k: i for i, ks in enumerate(keys_of) for k in ks}
+    # the row each equation lies in wholly, or None (an equation across rows, or over cells read normally)
+    home: list[int | None] = []
+    for e in eqs:
+        at = {row_of.get(k, -1) for k in e.keys}
+        home.append(at.pop() if len(at) == 1 and -1 not in at else None)
+    local: list[list[Equation]] = [[] for _ in rows]
+    for e, h in zip(eqs, home):
+        if h is not None:
+            local[h].append(e)
     in_any = {k for e in eqs for k in e.keys}
     for r, loc, ks in zip(rows, local, keys_of):
         # No identity checks this row (表二): a blank cell the crawler dropped would go unnoticed,
@@ -457,7 +466,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         row_candidates(r, loc, memo=memo)
     pending_keys = set().union(*keys_of) if rows else set()
     splittable = set().union(*(ks for ks, r in zip(keys_of, rows) if r.candidates)) if rows else set()
-    cross = [e for e in eqs if not any(set(e.keys) <= ks for ks in keys_of) and set(e.keys) & pending_keys
+    cross = [e for e, h in zip(eqs, home) if h is None and not pending_keys.isdisjoint(e.keys)
              and all(k in fixed or k in splittable for k in e.keys)]
     # connected components of rows through the cross-row equations
     parent = list(range(len(rows)))
