@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import compress
 
 from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
@@ -59,8 +60,8 @@ class _Search:
         table = {ch: _fold_char(ch) for ch in set(text)}
         self.text = text.translate({ord(ch): f for ch, f in table.items()})
         if all(len(f) <= 1 for f in table.values()):  # the usual case: one character or none for each
-            dropped = {ch for ch, f in table.items() if not f}
-            self.where = [i for i, ch in enumerate(text) if ch not in dropped] if dropped else list(range(len(text)))
+            kept = {ch for ch, f in table.items() if f}
+            self.where = list(compress(range(len(text)), map(kept.__contains__, text)))
         else:
             self.where = [i for i, ch in enumerate(text) for _ in range(len(table[ch]))]
         self.original = text
