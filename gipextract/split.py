@@ -34,7 +34,6 @@ row identities are used and the table identities are left to the validator.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .identities import Identity, identities
@@ -220,7 +219,7 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
             need = v
         return need
 
-    def place(col: int, p: int, off: int) -> Iterator[None]:
+    def place(col: int, p: int, off: int) -> None:
         nonlocal steps
         steps += 1
         if len(out) > limit or steps > MAX_ROW_STEPS:
@@ -232,7 +231,7 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
         if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
             if row.blanks and required(col) in (None, 0):
                 values[col], raws[col] = None, ""
-                yield from place(col + 1, p, off)
+                place(col + 1, p, off)
             return
         cells_left = n - col
         pieces_left = len(ps) - p
@@ -241,7 +240,7 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
             return
         if row.blanks and cells_left - 1 >= pieces_left and required(col) in (None, 0):
             values[col], raws[col] = None, ""  # this cell printed nothing
-            yield from place(col + 1, p, off)
+            place(col + 1, p, off)
         piece = ps[p]
         if piece.dash is not None:
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
@@ -254,9 +253,9 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
                     continue
                 values[col], raws[col] = None, token
                 if length == len(rest):
-                    yield from place(col + 1, p + 1, 0)
+                    place(col + 1, p + 1, 0)
                 else:
-                    yield from place(col + 1, p, off + length)
+                    place(col + 1, p, off + length)
             return
         rest = piece.digits[off:]
         need = required(col)
@@ -283,12 +282,11 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
             values[col] = v
             raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
             if whole:
-                yield from place(col + 1, p + 1, 0)
+                place(col + 1, p + 1, 0)
             else:
-                yield from place(col + 1, p, off + length)
+                place(col + 1, p, off + length)
 
-    for _ in place(0, 0, 0):
-        pass
+    place(0, 0, 0)
     if len(out) > limit or steps > MAX_ROW_STEPS:
         row.truncated = True
         del out[limit:]
