@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .report import Finding, Report
-from .templates import get_template
+from .templates import fallback_version, get_template
 
-_T3 = get_template("V2021").tables["t3"]  # 表三's columns are the same in both versions
-_T2 = get_template("V2021").tables["t2"]  # T2-Y1 is a V2021 rule (spec §6.3)
+_T3 = get_template(fallback_version()).tables["t3"]  # 表三's columns are the same in every version
+_T2 = get_template(fallback_version()).tables["t2"]  # T2-Y1 reads the newest format's 表二 (spec §6.3)
 T3_COLUMNS = tuple(c.key for c in _T3.columns)
 T3_COLUMN_LABELS = {c.key: c.label for c in _T3.columns}
 #: 表二 （一） rows of V2021: row key (without the block) → official label.

@@ -4,7 +4,8 @@
 (format, encoding, its blocks), what :mod:`~gipextract.locate` found (title,
 sections, which table block is which table), and how
 :mod:`~gipextract.reconstruct` matched each template row to a printed row
-(label as printed → official label, values as printed).  It is the first thing
+(label as printed → official label, values as printed), as reconstruct itself
+returns it (:func:`~gipextract.reconstruct.rebuild`).  It is the first thing
 to look at when a new layout reads wrong (style.md: pdfplumber's
 ``debug_tablefinder``).  It only formats what the stages return; it decides
 nothing.
@@ -16,7 +17,7 @@ from . import narrative
 from .document import Document
 from .locate import Located
 from .pipeline import locate_document
-from .reconstruct import align, reconstruct, segment_rows
+from .reconstruct import Reconstruction, rebuild
 from .report import Report
 from .validate import validate
 
@@ -52,21 +53,32 @@ def _located(loc: Located, out: list[str]) -> None:
                 out.append(f"      {cells}")
 
 
-def _matches(loc: Located, report: Report, out: list[str]) -> None:
-    for table, blocks in loc.tables.items():
+_HOW = {"label": "by label", "out_of_order": "by label, printed out of order",
+        "joined": "from the unlabelled row of numbers", "blank_row": "an unfilled row under the header"}
+
+
+def _matches(rec: Reconstruction, report: Report, out: list[str]) -> None:
+    for table, tr in rec.tables.items():
         tt = report.template_for(table)
         if tt is None:
             continue
-        segs = segment_rows(blocks)
-        matched = align(tt, segs)
-        out.append(f"reconstruct {table} as {tt.version}: {len(matched)} of {len(tt.rows)} rows matched by label")
-        for i, row in enumerate(tt.rows):
-            seg = segs[matched[i]] if i in matched else None
-            printed = "".join(seg.labels) if seg else "—"
-            values = " ".join(c.text or "∅" for c in seg.values) if seg else ""
-            flags = {report.cells[k].flag for k in tt.row_cell_keys(row)} - {None}
-            out.append(f"  {_short(row.label):{_WIDTH}}  ← {_short(printed):{_WIDTH}}  {values}"
+        hows: dict[str, int] = {}
+        for m in tr.rows:
+            if m.how != "missing":
+                hows[m.how] = hows.get(m.how, 0) + 1
+        told = ", ".join(f"{n} {_HOW[h]}" for h, n in hows.items())
+        out.append(f"reconstruct {table} as {tr.version}: {tr.matched} of {len(tr.rows)} rows matched"
+                   + (" by label" if set(hows) == {"label"} else f" ({told})" if told else ""))
+        for m in tr.rows:
+            seg = m.segment
+            printed = "(row of numbers)" if m.how == "joined" else "".join(seg.labels) if seg else "—"
+            values = m.run if m.run is not None else " ".join(c.text or "∅" for c in m.values)
+            flags = {f for k in tt.row_cell_keys(m.row) if (f := report.cells[k].flag) is not None}
+            out.append(f"  {_short(m.row.label):{_WIDTH}}  ← {_short(printed):{_WIDTH}}  {values}"
+                       + (" (split)" if m.run is not None else "")
                        + (f"  [{', '.join(sorted(flags))}]" if flags else ""))
+        for seg in tr.extra:
+            out.append(f"  extra row {''.join(seg.labels)!r}: {' '.join(c.text or '∅' for c in seg.values)}")
 
 
 def inspect_report(doc: Document) -> str:
@@ -76,11 +88,12 @@ def inspect_report(doc: Document) -> str:
     out: list[str] = []
     _document(doc, out)
     loc = locate_document(doc)
-    report = validate(reconstruct(loc))
+    rec = rebuild(loc)
+    report = validate(rec.report)
     if loc.document is not doc:
         out.append("unflatten: the cells of this text were run together; showing the rebuilt document")
     _located(loc, out)
-    _matches(loc, report, out)
+    _matches(rec, report, out)
     out.extend(narrative.inspect_lines(narrative.apply(report)))
     out.append(f"report: template {report.template} {dict(report.table_versions)}, {len(report.cells)} cells, "
                f"{sum(c.value is None for c in report.cells.values())} null, {len(report.findings)} findings")

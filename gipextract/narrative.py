@@ -34,7 +34,7 @@ from typing import Any
 
 from .errors import TemplateError
 from .report import Finding, Report
-from .templates import TABLE_SHORT, get_template
+from .templates import TABLE_SHORT, get_template, versions
 from .validate import cell_label
 
 #: Status of a checked figure: ``match`` (equals a reading), ``contradiction``
@@ -329,7 +329,7 @@ class _Values:
         its table is absent or the key is not a cell of its version."""
         table = key[:2]
         version = self.report.table_versions.get(table)
-        if version not in ("V2019", "V2021"):
+        if version not in versions():
             return None
         tt = get_template(version).tables[table]
         row, col = key[3:].rsplit(".", 1)

@@ -37,13 +37,19 @@ _NUMBERING = re.compile(
 _NOTE = re.compile(r"^(.+?)\s*[(（].*$")
 
 
+def fold(text: str) -> str:
+    """The one label fold (spec §7.1): NFKC-normalise ``text``, drop
+    zero-width characters and map traditional characters to simplified.
+    Full-width digits and brackets become ASCII (``（一）`` → ``(一)``).
+    Every comparison of labels starts from it (:func:`clean_text`,
+    :func:`label_key`, the searches of :mod:`gipextract.unflatten`)."""
+    return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_TRAD_MAP)
+
+
 @lru_cache(maxsize=16384)
 def clean_text(text: str) -> str:
-    """NFKC-normalise ``text``, map traditional characters to simplified, drop
-    zero-width characters and turn every whitespace run into one space.
-    Full-width digits and brackets become ASCII (``（一）`` → ``(一)``)."""
-    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_TRAD_MAP)
-    return " ".join(text.split())
+    """:func:`fold` ``text``, then turn every whitespace run into one space."""
+    return " ".join(fold(text).split())
 
 
 @lru_cache(maxsize=8192)

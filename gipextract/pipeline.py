@@ -21,7 +21,7 @@ from .readers.docx import MAX_UNCOMPRESSED as _DOCX_MAX_BYTES
 from .readers.pdf import MAX_BYTES as _PDF_MAX_BYTES
 from .reconstruct import reconstruct
 from .report import Report
-from .unflatten import looks_flattened, unflatten
+from .unflatten import flattened
 from .validate import validate
 
 #: The largest input of each format (bytes), checked once the format is known.
@@ -178,8 +178,6 @@ def locate_document(doc: Document) -> Located:
     """The locate stage as the pipeline runs it: :func:`~gipextract.locate.locate`,
     and for a crawler dump whose cells ran together (no table block, template
     labels glued to digits) the same on its :func:`~gipextract.unflatten.unflatten`
-    version (issue 7).  ``result.document is not doc`` tells the two apart."""
-    located = locate(doc)
-    if not any(located.tables.values()) and looks_flattened(doc):
-        located = locate(unflatten(doc))
-    return located
+    version (template-spec §7.4).  ``result.document is not doc`` tells the two apart."""
+    flat = flattened(doc)  # no table block at all (so locate would find no table), labels glued to digits
+    return locate(flat if flat is not None else doc)

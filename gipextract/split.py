@@ -1,5 +1,5 @@
 """Split: cut value runs into cells, choosing the cuts the identities allow
-(issue 7; template-spec §6, §7.2 "split digits").
+(template-spec §6, §7.2 "split digits").
 
 A *value run* is what a crawler leaves of a table row: its cells' texts run
 together (``640020470``, ``230 000023``, ``2648-18538``,
@@ -34,15 +34,11 @@ row identities are used and the table identities are left to the validator.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .validate import identities
-from .values import DASHES, MONEY, SIGNED
+from .identities import Identity, identities
+from .values import DASH_CHARS, MAX_DIGITS, MINUS_CHARS, MONEY, SIGNED, exact_number, is_dash, is_value_run
 
-#: The longest digit string one cell may take (counts and money amounts in
-#: these tables stay far below 10¹²); bounds the search on long runs.
-MAX_DIGITS = 12
 #: Stop enumerating a row after this many candidates (the row is then ambiguous).
 MAX_ROW_CANDIDATES = 5000
 #: Stop enumerating a row after trying this many cell cuts (the row is then ambiguous).
@@ -55,14 +51,16 @@ MAX_SOLUTIONS = 256
 MAX_STEPS = 200_000
 
 _UNIT = re.compile(r"(?:万元|元)$")
-_RUN = re.compile(r"^[\s\d.,，+\-−—–/／\\元万]*\d[\s\d.,，+\-−—–/／\\元万]*$")
-_PIECE = re.compile(r"(?P<sign>[+\-−])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
+_PIECE = re.compile(r"(?P<sign>[+-])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
+# Scanning form of a run (same length): minus signs as "-", full-width "+" and "." as ASCII.
+_SCAN = str.maketrans({**dict.fromkeys(MINUS_CHARS, "-"), "＋": "+", "．": "."})
 
 
 def is_run(text: str) -> bool:
-    """True if ``text`` holds nothing but value characters (digits, spaces,
-    signs, decimal points, dashes, 元/万元) and at least one digit."""
-    return bool(_RUN.match(text))
+    """True if ``text`` is a value run (:func:`gipextract.values.is_value_run`,
+    the one rule): digits, spaces, signs, decimal points, dashes, 元/万元, and
+    at least one digit."""
+    return is_value_run(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +71,7 @@ class Equation:
     rule: str
     keys: tuple[str, ...]
     coefs: tuple[int, ...]
+    identity: Identity | None = None  # the compiled identity it comes from
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +89,28 @@ class Piece:
 
 def pieces(run: str) -> list[Piece] | None:
     """The pieces of ``run``, or ``None`` if it holds something that is no
-    value (a comma inside a run, a fraction in the middle of digits…)."""
+    value (a comma inside a run, a fraction in the middle of digits…).  A
+    minus (:data:`~gipextract.values.MINUS_CHARS`) directly before a digit is
+    a sign; any other run of dash characters is one or more dash cells."""
     out: list[Piece] = []
     for chunk in run.replace("，", ",").split():
+        scan = chunk.translate(_SCAN)
         pos = 0
         while pos < len(chunk):
-            if chunk[pos] in "—–/／\\" or (chunk[pos] in "-−" and (pos + 1 == len(chunk) or not chunk[pos + 1].isdigit())):
+            sign = scan[pos] == "-" and pos + 1 < len(chunk) and chunk[pos + 1].isdigit()
+            if chunk[pos] in DASH_CHARS and not sign:
                 end = pos + 1
-                while end < len(chunk) and chunk[end] in "—–-−/／\\":
+                while end < len(chunk) and chunk[end] in DASH_CHARS:
                     end += 1
-                if chunk[pos:end] not in DASHES and chunk[pos:end].replace("−", "-") not in DASHES:
+                if not is_dash(chunk[pos:end]):
                     return None
                 out.append(Piece("", "", dash=chunk[pos:end]))
                 pos = end
                 continue
-            m = _PIECE.match(chunk, pos)
+            m = _PIECE.match(scan, pos)
             if not m or m.end() == pos:
                 return None
-            sign = (m["sign"] or "").replace("−", "-")
-            out.append(Piece(sign, m["int"], m["frac"], m["unit"]))
+            out.append(Piece(m["sign"] or "", m["int"], m["frac"], m["unit"]))
             pos = m.end()
     return out
 
@@ -140,16 +142,41 @@ def _cell_value(sign: str, digits: str, frac: str | None, kind: str):
         return None
     if sign and kind != SIGNED:
         return None
-    value = float(f"{digits}.{frac}") if frac else int(digits)
-    return -value if sign == "-" else value
+    if frac is None:  # the search never cuts more than MAX_DIGITS digits: an int is exact
+        return -int(digits) if sign == "-" else int(digits)
+    return exact_number(sign, digits, frac)
 
 
-def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES) -> None:
+def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_CANDIDATES,
+                   memo: dict | None = None) -> None:
     """Fill ``row.candidates`` with every cut of ``row.run`` into
     ``len(row.columns)`` cells that satisfies ``equations`` (which must only
     involve this row's keys).  Each candidate is a tuple of ``(value, raw)``
     per column; a dash cell is ``(None, "/")``.  Sets ``row.truncated`` when
-    more than ``limit`` exist (the row is then ambiguous)."""
+    more than ``limit`` exist (the row is then ambiguous).  ``memo`` (a dict the caller keeps
+    for one table) remembers small results: the same run recurs
+    (``0000000`` in many rows)."""
+    if memo is None:
+        _enumerate(row, equations, limit)
+        return
+    index = {c.key: i for i, c in enumerate(row.columns)}
+    shape = tuple((tuple(index[k] for k in eq.keys), eq.coefs) for eq in equations)
+    key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit)
+    hit = memo.get(key)
+    if hit is None:
+        _enumerate(row, equations, limit)
+        if len(row.candidates) <= _MEMO_KEEP:
+            memo[key] = (tuple(row.candidates), row.truncated)
+    else:
+        row.candidates, row.truncated = list(hit[0]), hit[1]
+
+
+#: The most candidates of one run a memo keeps.
+_MEMO_KEEP = 64
+
+
+def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
+    """:func:`row_candidates` without the memo."""
     ps = pieces(row.run)
     row.candidates, row.truncated = [], False
     if ps is None:
@@ -164,7 +191,8 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
         closing.setdefault(last, []).append((eq, idx.index(last)))
     digits_left = [0] * (len(ps) + 1)
     for i in range(len(ps) - 1, -1, -1):
-        digits_left[i] = digits_left[i + 1] + (len(ps[i].dash) if ps[i].dash is not None else len(ps[i].digits))
+        dash = ps[i].dash
+        digits_left[i] = digits_left[i + 1] + (len(dash) if dash is not None else len(ps[i].digits))
     values: list = [None] * n
     raws: list = [None] * n
     out = row.candidates
@@ -191,7 +219,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
             need = v
         return need
 
-    def place(col: int, p: int, off: int) -> Iterator[None]:
+    def place(col: int, p: int, off: int) -> None:
         nonlocal steps
         steps += 1
         if len(out) > limit or steps > MAX_ROW_STEPS:
@@ -203,7 +231,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
         if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
             if row.blanks and required(col) in (None, 0):
                 values[col], raws[col] = None, ""
-                yield from place(col + 1, p, off)
+                place(col + 1, p, off)
             return
         cells_left = n - col
         pieces_left = len(ps) - p
@@ -212,7 +240,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
             return
         if row.blanks and cells_left - 1 >= pieces_left and required(col) in (None, 0):
             values[col], raws[col] = None, ""  # this cell printed nothing
-            yield from place(col + 1, p, off)
+            place(col + 1, p, off)
         piece = ps[p]
         if piece.dash is not None:
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
@@ -221,20 +249,20 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
                 return
             for length in range(1, len(rest) + 1):
                 token = rest[:length]
-                if token not in DASHES and token.replace("−", "-") not in DASHES:
+                if not is_dash(token):
                     continue
                 values[col], raws[col] = None, token
                 if length == len(rest):
-                    yield from place(col + 1, p + 1, 0)
+                    place(col + 1, p + 1, 0)
                 else:
-                    yield from place(col + 1, p, off + length)
+                    place(col + 1, p, off + length)
             return
         rest = piece.digits[off:]
         need = required(col)
         if need is False:
             return
         sign = piece.sign if off == 0 else ""
-        lengths = range(1, min(MAX_DIGITS, len(rest)) + 1)
+        lengths: list[int] | range = range(1, min(MAX_DIGITS, len(rest)) + 1)
         if need is not None:
             spelled = str(abs(need)) if not isinstance(need, float) else None
             if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-"):
@@ -254,12 +282,11 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
             values[col] = v
             raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
             if whole:
-                yield from place(col + 1, p + 1, 0)
+                place(col + 1, p + 1, 0)
             else:
-                yield from place(col + 1, p, off + length)
+                place(col + 1, p, off + length)
 
-    for _ in place(0, 0, 0):
-        pass
+    place(0, 0, 0)
     if len(out) > limit or steps > MAX_ROW_STEPS:
         row.truncated = True
         del out[limit:]
@@ -323,7 +350,7 @@ def equations(tt) -> list[Equation]:
     its ``[[identities]]`` data: T3-A, T3-B, T3-C, T4-A; template-spec §6) as
     equations ``Σ left − Σ right = 0`` over canonical keys.  Plausibility
     rules (``<=``/``>=``) never decide a cut."""
-    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right))
+    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right), i)
             for i in identities(tt.version, tt.name) if i.op == "="]
 
 
@@ -334,14 +361,72 @@ class Recovered:
     (``split_recovered``, ``dash``, ``blank``, ``ambiguous``), how it was
     decided (``digits``: by the digit count alone; ``row``: by the row's
     identities; ``table``: by identities across rows; ``None`` for an
-    ambiguous cell), and the ``unit`` printed with it (``元``/``万元``) when every
-    candidate cut agrees on one, even if they disagree on the number."""
+    ambiguous cell), the ``unit`` printed with it (``元``/``万元``) when every
+    candidate cut agrees on one, even if they disagree on the number, and the
+    equations ``used`` to choose the cut (empty when the digits alone decided:
+    they hold by construction, so they are no evidence for the cell)."""
 
     value: int | float | None
     raw: str
     flag: str
     how: str | None
     unit: str | None = None
+    used: tuple[Equation, ...] = ()
+
+
+def decided_by_digits(run: str, columns: list[Column]) -> list[bool]:
+    """For each column, True if every cut of ``run`` into ``columns`` (no
+    identity, every cell printed) gives it the same value: the digits alone
+    decide it.  A reachability pass over the cut positions, linear in the
+    run's length times the number of columns (no enumeration of the cuts)."""
+    ps = pieces(run)
+    n = len(columns)
+    if ps is None or n == 0:
+        return [False] * n
+    if all(not p.sign and p.frac is None for p in ps) and sum(
+            len(p.dash) if p.dash is not None else len(p.digits) for p in ps) == n:
+        # one digit or dash character per cell: a single cut (every one-character dash is a dash cell)
+        return [True] * n
+    end = (len(ps), 0)
+
+    known: dict[tuple[tuple[int, int], str], list[tuple[object, tuple[int, int]]]] = {}
+
+    def cells(state: tuple[int, int], kind: str) -> list[tuple[object, tuple[int, int]]]:
+        """The cells a column of ``kind`` can take from ``state``: (value, next state)."""
+        out = known.get((state, kind))
+        if out is not None:
+            return out
+        out = known[(state, kind)] = []
+        p, off = state
+        if p == len(ps):
+            return out
+        piece = ps[p]
+        if piece.dash is not None:
+            rest = piece.dash[off:]
+            for length in range(1, len(rest) + 1):
+                if is_dash(rest[:length]):
+                    out.append((None, (p + 1, 0) if length == len(rest) else (p, off + length)))
+            return out
+        rest = piece.digits[off:]
+        sign = piece.sign if off == 0 else ""
+        for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
+            whole = length == len(rest)
+            v = _cell_value(sign, rest[:length], piece.frac if whole else None, kind)
+            if v is not None:
+                out.append((v, (p + 1, 0) if whole else (p, off + length)))
+        return out
+
+    fwd: list[set[tuple[int, int]]] = [{(0, 0)}]
+    for col in columns:
+        fwd.append({t for st in fwd[-1] for _, t in cells(st, col.kind)})
+    bwd: list[set[tuple[int, int]]] = [set() for _ in range(n)] + [{end}]
+    for j in range(n - 1, -1, -1):
+        bwd[j] = {st for st in fwd[j] if any(t in bwd[j + 1] for _, t in cells(st, columns[j].kind))}
+    out = []
+    for j, col in enumerate(columns):
+        values = {v for st in bwd[j] for v, t in cells(st, col.kind) if t in bwd[j + 1]}
+        out.append(len(values) == 1)
+    return out
 
 
 def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
@@ -358,18 +443,28 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         reports it as unreadable.
     """
     eqs = equations(tt)
+    memo: dict = {}
     keys_of = [{c.key for c in r.columns} for r in rows]
-    local = [[e for e in eqs if set(e.keys) <= ks] for ks in keys_of]
+    row_of = {k: i for i, ks in enumerate(keys_of) for k in ks}
+    # the row each equation lies in wholly, or None (an equation across rows, or over cells read normally)
+    home: list[int | None] = []
+    for e in eqs:
+        at = {row_of.get(k, -1) for k in e.keys}
+        home.append(at.pop() if len(at) == 1 and -1 not in at else None)
+    local: list[list[Equation]] = [[] for _ in rows]
+    for e, h in zip(eqs, home):
+        if h is not None:
+            local[h].append(e)
     in_any = {k for e in eqs for k in e.keys}
     for r, loc, ks in zip(rows, local, keys_of):
         # No identity checks this row (表二): a blank cell the crawler dropped would go unnoticed,
         # so cuts with vanished blanks are candidates too.  Checked rows (表三, 表四) are cut
         # with every cell printed; a vanished blank there makes the identities fail.
         r.blanks = not (ks & in_any)
-        row_candidates(r, loc)
+        row_candidates(r, loc, memo=memo)
     pending_keys = set().union(*keys_of) if rows else set()
     splittable = set().union(*(ks for ks, r in zip(keys_of, rows) if r.candidates)) if rows else set()
-    cross = [e for e in eqs if not any(set(e.keys) <= ks for ks in keys_of) and set(e.keys) & pending_keys
+    cross = [e for e, h in zip(eqs, home) if h is None and not pending_keys.isdisjoint(e.keys)
              and all(k in fixed or k in splittable for k in e.keys)]
     # connected components of rows through the cross-row equations
     parent = list(range(len(rows)))
@@ -405,22 +500,25 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = {tuple(s[k] for k in keys) for s in sols}
             else:
                 options = set(row.candidates)
-            free = RowRun(row.columns, row.run)
-            row_candidates(free, [])
+            digits_key = (row.run, tuple(c.kind for c in row.columns))
+            by_digits = memo.get(digits_key)
+            if by_digits is None:
+                by_digits = memo[digits_key] = decided_by_digits(row.run, row.columns)
             amb = []
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}
                 if len(vals) == 1 and complete and not row.truncated:
                     raws = {o[j][1] for o in options}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
-                    if len({c[j][0] for c in free.candidates}) == 1 and not free.truncated:
+                    if by_digits[j]:
                         how = "digits"
                     elif len({c[j][0] for c in row.candidates}) == 1:
                         how = "row"
                     else:
                         how = "table"
                     flag = "split_recovered" if value is not None else "dash" if raw else "blank"
-                    cells[key] = Recovered(value, raw, flag, how)
+                    used = () if how == "digits" else tuple(local[i]) + (tuple(group_eqs) if how == "table" else ())
+                    cells[key] = Recovered(value, raw, flag, how, None, used)
                 else:
                     units = {m.group(0) if (m := _UNIT.search(o[j][1] or "")) else None for o in options}
                     unit = units.pop() if len(units) == 1 else None

@@ -1,5 +1,5 @@
 """Unflatten: give back its structure to report text whose table markup was
-stripped (crawler dumps; template-spec §7.4, issue 7).
+stripped (crawler dumps; template-spec §7.4).
 
 Crawlers that save a page's text run the whole report together, often on one
 line, and concatenate the table cells with nothing between them::
@@ -29,15 +29,16 @@ Nothing here interprets a number.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from itertools import compress
 
 from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
 from .locate import heading_strength
-from .normalize import _TRAD_MAP
-from .templates import TABLES, VERSIONS, get_template, section_tables, sections
+from .normalize import fold
+from .templates import TABLES, VERSIONS, fallback_version, get_template, on_reload, section_tables, sections
+from .values import VALUE_RUN
 
 #: A paragraph shorter than this is never a run-together report.
 MIN_RUN = 200
@@ -45,7 +46,7 @@ MIN_RUN = 200
 MIN_LABELS = 3
 
 _DROP = set(" \t\r\n\u3000\xa0\u200b\ufeff“”\"'「」『』‘’")
-_VALUE_RUN = re.compile(r"[\s\d.,，+\-−—–/／\\元万]*")
+_DROP_TABLE = dict.fromkeys(map(ord, _DROP), None)
 _HEADING_START = re.compile(r"[一二三四五六]\s*、")
 _HEADING_END = ("情况", "事项", "打算", "措施")
 
@@ -55,16 +56,14 @@ class _Search:
     ``、``) that remembers where each of its characters came from."""
 
     def __init__(self, text: str):
-        chars, where = [], []
-        for i, ch in enumerate(text):
-            if ch in _DROP:
-                continue
-            for c in _fold(ch):
-                if c not in _DROP:
-                    chars.append(c)
-                    where.append(i)
-        self.text = "".join(chars)
-        self.where = where
+        # each distinct character is folded once; the text is folded in one translate
+        table = {ch: _fold_char(ch) for ch in set(text)}
+        self.text = text.translate({ord(ch): f for ch, f in table.items()})
+        if all(len(f) <= 1 for f in table.values()):  # the usual case: one character or none for each
+            kept = {ch for ch, f in table.items() if f}
+            self.where = list(compress(range(len(text)), map(kept.__contains__, text)))
+        else:
+            self.where = [i for i, ch in enumerate(text) for _ in range(len(table[ch]))]
         self.original = text
 
     def pos(self, i: int) -> int:
@@ -86,8 +85,15 @@ class _Search:
 
 
 def _fold(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text).translate(_TRAD_MAP)
-    return "".join(c for c in s.replace(",", "、") if c not in _DROP)
+    """The search form of ``text``: :func:`gipextract.normalize.fold`, ``,`` as
+    ``、``, spaces and quotes dropped."""
+    return fold(text).replace(",", "、").translate(_DROP_TABLE)
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    """:func:`_fold` of one character, remembered across documents."""
+    return _fold(ch)
 
 
 @dataclass(slots=True)
@@ -97,6 +103,7 @@ class _Hit:
     stop: int         # search index after the label
 
 
+@cache
 def _labels(table: str, version: str) -> list[tuple[str, list[str]]]:
     """(row key, folded spellings) of ``table``'s rows in ``version``, in order."""
     tt = get_template(version).tables[table]
@@ -118,6 +125,10 @@ def _header_labels(table: str) -> list[str]:
     return sorted(out, key=len, reverse=True)
 
 
+on_reload(_header_labels.cache_clear)
+on_reload(_labels.cache_clear)
+
+
 def _row_hits(s: _Search, table: str, version: str, start: int, stop: int) -> list[tuple[str, _Hit]]:
     rows = _labels(table, version)
     cands = []
@@ -133,15 +144,21 @@ def _row_hits(s: _Search, table: str, version: str, start: int, stop: int) -> li
 
 
 def _version(s: _Search, table: str, start: int, stop: int) -> str:
-    """The version whose markers occur in [start, stop); V2021 for 表四 (the
-    two are identical) and when nothing tells."""
+    """The version whose markers occur in [start, stop) (spec §8): the one
+    with most; when none occur, the one version whose table has no markers
+    (told by their absence: V2019's 表三), else :func:`fallback_version`
+    (also for a tie, and for 表四, which no version marks)."""
     region = s.text[start:stop]
-    votes = {v: sum(_fold(m) in region for m in get_template(v).tables[table].markers) for v in VERSIONS}
-    if table == "t3" and not votes["V2021"]:
-        return "V2019"
+    markers = {v: get_template(v).tables[table].markers for v in VERSIONS}
+    votes = {v: sum(_fold(m) in region for m in ms) for v, ms in markers.items()}
     top = max(votes.values())
     winners = [v for v, n in votes.items() if n == top]
-    return winners[0] if top and len(winners) == 1 else "V2021"
+    if top and len(winners) == 1:
+        return winners[0]
+    unmarked = [v for v, ms in markers.items() if not ms]
+    if not top and len(unmarked) == 1:
+        return unmarked[0]
+    return fallback_version()
 
 
 def _value_run(s: _Search, begin: int, end: int) -> str:
@@ -150,7 +167,7 @@ def _value_run(s: _Search, begin: int, end: int) -> str:
     a, b = s.end(begin), s.pos(end) if end < len(s.text) else len(s.original)
     while a < b and s.original[a] in _DROP and not s.original[a].isspace():  # a label's closing quote
         a += 1
-    m = _VALUE_RUN.match(s.original, a, max(a, b))
+    m = VALUE_RUN.match(s.original, a, max(a, b))
     return m.group(0).strip(" \t\u3000\xa0,，、") if m else ""
 
 
@@ -159,7 +176,7 @@ def _table_block(s: _Search, table: str, start: int, stop: int) -> tuple[TableBl
     range it spans; ``None`` if none of its rows is there."""
     version = _version(s, table, start, stop)
     hits = _row_hits(s, table, version, start, stop)
-    headers = []
+    headers: list[tuple[int, str]] = []
     first = hits[0][1].start if hits else stop
     # 表三's header words (其他, 总计) recur inside its row labels: look before the first row only.
     for label in _header_labels(table):
@@ -214,39 +231,54 @@ def _headings(s: _Search) -> list[tuple[int, int, str]]:
     return [(at, at + length[(at, si)], specs[si].key) for at, si, _ in chain]
 
 
-def looks_flattened(doc: Document) -> bool:
+def looks_flattened(doc: Document, searches: dict[str, _Search] | None = None) -> bool:
     """True if ``doc`` has no table blocks but its paragraphs carry at least
     :data:`MIN_LABELS` distinct template row labels of 表三 directly followed by
-    digits — the signature of a crawler dump with its cells run together."""
+    digits — the signature of a crawler dump with its cells run together.
+    ``searches`` keeps the search forms built, for :func:`unflatten`."""
     if doc.tables:
         return False
     long = [p.text for p in doc.paragraphs if len(p.text) >= MIN_RUN]
     if not long:
         return False
-    folded = _fold("".join(long))
+    searches = {} if searches is None else searches
+    for text in long:
+        if text not in searches:
+            searches[text] = _Search(text)
+    folded = "".join(searches[text].text for text in long)
     seen = 0
-    for _, spellings in _labels("t3", "V2021")[:4] + _labels("t3", "V2021")[-2:]:
+    labels = _labels("t3", fallback_version())
+    for _, spellings in labels[:4] + labels[-2:]:
         if any(re.search(re.escape(sp) + r"[\d]", folded) for sp in spellings):
             seen += 1
     return seen >= MIN_LABELS
 
 
-def unflatten(doc: Document) -> Document:
+def unflatten(doc: Document, searches: dict[str, _Search] | None = None) -> Document:
     """Rebuild ``doc``'s sections and tables from its run-together paragraphs
     (module docstring).  Short paragraphs (a crawler's header lines) are kept
     as they are.  Returns a new Document with the same source; ``doc`` is not
-    changed.  Never raises for odd text: what is not found is left as text."""
+    changed.  Never raises for odd text: what is not found is left as text.
+    ``searches``: the search forms :func:`looks_flattened` built, if any."""
     blocks: list = []
+    searches = searches or {}
     for p in doc.blocks:
         if not isinstance(p, Paragraph) or len(p.text) < MIN_RUN:
             blocks.append(p)
             continue
-        blocks.extend(_unflatten_run(p.text))
+        blocks.extend(_unflatten_run(p.text, searches.get(p.text)))
     return Document(blocks, doc.source, list(doc.notes), doc.incomplete)
 
 
-def _unflatten_run(text: str) -> list:
-    s = _Search(text)
+def flattened(doc: Document) -> Document | None:
+    """:func:`unflatten` ``doc`` if :func:`looks_flattened`, else ``None``;
+    each long paragraph's search form is built once for both."""
+    searches: dict[str, _Search] = {}
+    return unflatten(doc, searches) if looks_flattened(doc, searches) else None
+
+
+def _unflatten_run(text: str, s: _Search | None = None) -> list:
+    s = s if s is not None else _Search(text)
     heads = _headings(s)
     out: list = []
 
@@ -260,7 +292,7 @@ def _unflatten_run(text: str) -> list:
     done_tables = set()
     for (a, b, key), (nxt, _, _) in zip(bounds, bounds[1:]):
         out.append(Paragraph(s.original[s.pos(a):s.end(b)].strip(), where=f"char {s.pos(a)}"))
-        table = section_tables().get(key)
+        table = section_tables().get(key) if key else None
         if table is None:
             para(b, nxt)
             continue

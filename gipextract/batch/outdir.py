@@ -67,6 +67,7 @@ from ..export.dataset import REPORT_COLUMNS, keys_csv, read_csv_rows, wide_value
 from ..export.findings import FINDINGS_COLUMNS, findings_csv
 from ..narrative import NARRATIVE_COLUMNS, csv_rows_of_json
 from ..report import TIDY_COLUMNS, Finding, Report
+from ..templates import fallback_version
 from .inputs import InputFile, report_path
 from .worker import FileResult
 
@@ -439,9 +440,10 @@ class OutputDir:
 def _cross_findings_csv(source: str, found: list[Finding]) -> str:
     """findings.csv rows (no header) of cross-report findings on ``source``:
     the rows :func:`~gipextract.export.findings.findings_csv` writes, labels
-    from the V2021 format (T2-Y1 exists only there; the 表三 rows T3-Y reads
-    are labelled alike in both)."""
-    shell = Report(source=Source(path=source, format="", sha256=""), table_versions={"t2": "V2021", "t3": "V2021"},
+    from the newest format (T2-Y1 exists only there; the 表三 rows T3-Y reads
+    are labelled alike in every format)."""
+    newest = fallback_version()
+    shell = Report(source=Source(path=source, format="", sha256=""), table_versions={"t2": newest, "t3": newest},
                    findings=list(found))
     return findings_csv(shell).split("\n", 1)[1]
 

@@ -53,7 +53,7 @@ def dedupe(names: list[str]) -> list[str]:
 def wide_csv(report: Report, table: str) -> str:
     """Table ``table`` of ``report`` as wide CSV text (module docstring: numbers,
     numbers with a unit, empty, ``[flag]``); only the header row if the report
-    lacks the table (the header of the report's format, else of V2021), so
+    lacks the table (the header of the report's format, else of the newest), so
     that a spreadsheet never meets a 0-byte file.
 
     :raises KeyError: ``table`` is not ``t2``, ``t3`` or ``t4``.
@@ -80,10 +80,10 @@ def wide_csv(report: Report, table: str) -> str:
 
 
 def _header_only(report: Report, table: str) -> str:
-    from ..templates import VERSIONS, get_template
+    from ..templates import VERSIONS, fallback_version, get_template
 
     present = list(report.table_versions.values())
-    version = report.template if report.template in VERSIONS else (present[0] if present else "V2021")
+    version = report.template if report.template in VERSIONS else (present[0] if present else fallback_version())
     tt = get_template(version).tables[table]
     names = dedupe(list(tt.row_levels) + ["|".join(p for p in c.path if p) for c in tt.columns])
     buf = io.StringIO()

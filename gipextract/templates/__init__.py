@@ -8,7 +8,23 @@ or columns sum to which (:class:`IdentitySpec`) and the range each cell must
 lie in (:class:`BoundSpec`); :mod:`gipextract.validate` evaluates them.
 ``labels.toml`` lists the real-world spellings of labels and
 ``sections.toml`` the six section headings.  This module only loads and checks
-that data; nothing here knows a particular label.
+that data; nothing here knows a particular label or version.
+
+Versions are data (spec §8, §10): every ``v*.toml`` of the template directory
+is one format version, with its id (``version``) and the first report year
+it applies to (``first_year``).  :func:`versions` lists them oldest first;
+:func:`version_for_year` gives the version a year was meant to use (the one
+with the greatest ``first_year`` ≤ the year; before the oldest,
+``PRE2019``); :func:`fallback_version` (the newest format) keys tables that
+neither their markers nor the year tell.  Adding a national format is adding
+its ``vNNNN.toml``.
+
+The template directory is this package's, unless the environment variable
+``GIPEXTRACT_TEMPLATES`` names another directory when the data is first
+loaded, or :func:`use_template_dir` is called (it drops every loaded
+template, and every cache other stages registered with :func:`on_reload`).
+Such a directory holds the same files: ``labels.toml``, ``sections.toml``
+and the ``v*.toml`` versions.
 
 Shapes: a :class:`TableTemplate` is a list of :class:`RowSpec`, each with its own
 tuple of :class:`ColumnSpec` (表二's blocks have different columns; 表三 and
@@ -19,10 +35,14 @@ key>"``, e.g. ``t3.granted.natural_person`` or
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from ..errors import TemplateError
 from ..normalize import label_key
@@ -30,7 +50,10 @@ from ..normalize import label_key
 TABLES = ("t2", "t3", "t4")
 #: How a report names each table (表二 主动公开 …), for messages and sheet names.
 TABLE_SHORT = {"t2": "表二", "t3": "表三", "t4": "表四"}
-VERSIONS = ("V2019", "V2021")
+#: The value of ``Report.template`` for a report year before the oldest format (spec §9).
+PRE_FORMAT = "PRE2019"
+#: Environment variable naming a template directory to load instead of this package's.
+TEMPLATES_ENV = "GIPEXTRACT_TEMPLATES"
 #: Comparison operators an identity may use: "=" for identities, "<=" / ">=" for plausibility rules.
 OPS = ("=", "<=", ">=")
 _SEVERITIES = ("error", "warning", "info")
@@ -141,7 +164,7 @@ class TableTemplate:
     """One statistics table of one format version.
 
     :ivar name: ``t2``, ``t3`` or ``t4``.
-    :ivar version: ``V2019`` or ``V2021``.
+    :ivar version: the format version's id (``versions()``).
     :ivar title: the section heading the table sits under.
     :ivar row_levels: names of the row-index levels of the wide DataFrame.
     :ivar rows: the data rows in printed order.
@@ -234,12 +257,125 @@ class SectionSpec:
     table: str | None = None
 
 
+_dir_override: Path | None = None
+_reload_hooks: list[Callable[[], None]] = []
+
+
+def template_dir() -> Traversable:
+    """The directory the template data is loaded from (module docstring)."""
+    if _dir_override is not None:
+        return _dir_override
+    env = os.environ.get(TEMPLATES_ENV)
+    return Path(env) if env else resources.files(__package__)
+
+
+def on_reload(clear: Callable[[], None]) -> Callable[[], None]:
+    """Register ``clear`` (a cache's ``cache_clear``) to be called when
+    :func:`use_template_dir` switches the template data; returns ``clear``."""
+    _reload_hooks.append(clear)
+    return clear
+
+
+def use_template_dir(path: str | os.PathLike[str] | None) -> None:
+    """Load the template data from directory ``path`` from now on (``None``:
+    back to the environment variable or this package's data).  Drops every
+    loaded template and the caches registered with :func:`on_reload`.
+
+    :raises TemplateError: ``path`` is not a directory.
+    """
+    global _dir_override
+    if path is not None and not Path(path).is_dir():
+        raise TemplateError("not a template directory", path=str(path))
+    _dir_override = Path(path) if path is not None else None
+    for clear in (*_LOADERS, *_reload_hooks):
+        clear()
+
+
 def _load_toml(name: str) -> dict:
     try:
-        text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+        text = template_dir().joinpath(name).read_text(encoding="utf-8")
         return tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise TemplateError(f"cannot load template data: {e}", path=name) from e
+
+
+@cache
+def _version_files() -> tuple[tuple[str, int, str], ...]:
+    """``(version id, first_year, file name)`` of every ``v*.toml``, oldest first."""
+    out = []
+    for entry in template_dir().iterdir():
+        name = entry.name
+        if not (name.startswith("v") and name.endswith(".toml")):
+            continue
+        d = _load_toml(name)
+        version, first = d.get("version"), d.get("first_year")
+        if not isinstance(version, str) or not isinstance(first, int):
+            raise TemplateError("a version needs a 'version' id and an integer 'first_year'", path=name)
+        out.append((version, first, name))
+    out.sort(key=lambda v: v[1])
+    if not out:
+        raise TemplateError("no format version (v*.toml) in the template directory", path=str(template_dir()))
+    for a, b in zip(out, out[1:]):
+        if a[0] == b[0] or a[1] == b[1]:
+            raise TemplateError(f"versions {a[0]} ({a[2]}) and {b[0]} ({b[2]}) share an id or a first_year")
+    return tuple(out)
+
+
+def versions() -> tuple[str, ...]:
+    """The format versions of the template data, oldest first (``("V2019", "V2021")``)."""
+    return tuple(v for v, _, _ in _version_files())
+
+
+def first_year(version: str) -> int:
+    """The first report year ``version`` applies to; raises ``KeyError``."""
+    return {v: y for v, y, _ in _version_files()}[version]
+
+
+def version_for_year(year: int | None) -> str | None:
+    """The format a report of ``year`` was meant to use (spec §8 rule 3): the
+    version with the greatest ``first_year`` ≤ ``year``; :data:`PRE_FORMAT`
+    before the oldest; ``None`` for an unknown year."""
+    if year is None:
+        return None
+    meant = PRE_FORMAT
+    for v, first, _ in _version_files():
+        if year >= first:
+            meant = v
+    return meant
+
+
+def fallback_version() -> str:
+    """The version tables are keyed by when neither their markers nor the
+    report year tell (spec §8): the newest format."""
+    return _version_files()[-1][0]
+
+
+class _Versions(Sequence[str]):
+    """:data:`VERSIONS`: a live view of :func:`versions` (follows :func:`use_template_dir`)."""
+
+    def __getitem__(self, i):
+        return versions()[i]
+
+    def __len__(self) -> int:
+        return len(versions())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(versions())
+
+    def __contains__(self, v: object) -> bool:
+        return v in versions()
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(versions())
+
+
+#: The format versions, oldest first: a live, tuple-like view of :func:`versions`.
+VERSIONS: Sequence[str] = _Versions()
 
 
 def _need(d: dict, key: str, where: str):
@@ -394,13 +530,14 @@ def settings() -> dict:
 
 @cache
 def get_template(version: str) -> Template:
-    """The format ``version`` (``"V2019"`` or ``"V2021"``).
+    """The format ``version`` (one of :func:`versions`, e.g. ``"V2021"``).
 
     :raises TemplateError: for an unknown version or malformed data.
     """
-    if version not in VERSIONS:
-        raise TemplateError(f"unknown template version {version!r}; known: {', '.join(VERSIONS)}")
-    d = _load_toml(f"{version.lower()}.toml")
+    files = {v: name for v, _, name in _version_files()}
+    if version not in files:
+        raise TemplateError(f"unknown template version {version!r}; known: {', '.join(files)}")
+    d = _load_toml(files[version])
     aliases = label_aliases()
     tables = {t: _table(t, version, _need(d["tables"], t, version), aliases) for t in TABLES}
     return Template(version, d.get("name", ""), d.get("issued_by", ""), int(d.get("first_year", 0)), tables)
@@ -428,3 +565,7 @@ def all_row_labels() -> frozenset[str]:
     """Label keys of every 表三 row label of every version (headings must never
     be mistaken for them; spec §7.6)."""
     return frozenset(label_key(p) for v in VERSIONS for r in get_template(v).tables["t3"].rows for p in r.path)
+
+
+_LOADERS = (_version_files.cache_clear, get_template.cache_clear, label_aliases.cache_clear, settings.cache_clear,
+            sections.cache_clear, section_tables.cache_clear, all_row_labels.cache_clear)
