@@ -222,8 +222,8 @@ class Converter:
         self._lock = threading.Lock()
         self._profile: str | None = None
         self._finalizer: Finalize | None = None
-        #: sha256 of an input → its DOCX bytes or the ReadError of its conversion,
-        #: filled by :meth:`prepare` and used up by :meth:`to_docx`.
+        #: sha256 of an input → its DOCX bytes or the ReadError of its checks,
+        #: filled by :meth:`prepare`, used by :meth:`to_docx`, emptied by :meth:`discard`.
         self._ready: dict[str, bytes | ReadError] = {}
 
     # -- lifetime ---------------------------------------------------------------
@@ -263,22 +263,24 @@ class Converter:
             not convert it, crashed, or took longer than the time limit.
         """
         if sha256 is not None and sha256 in self._ready:
-            ready = self._ready.pop(sha256)
+            ready = self._ready[sha256]
             if isinstance(ready, ReadError):
-                ready.path = path
-                raise ready
+                raise ReadError(ready.message, path=path)
             return ready
         check_legacy(data, fmt, path)
         return self._run([(data, fmt, path)], self.timeout)[0]
 
     def prepare(self, items: Sequence[tuple[bytes, str, str, str]]) -> None:
         """Convert a group of files in one LibreOffice run, ahead of the
-        :meth:`to_docx` calls that will ask for them (a batch worker's chunk).
+        :meth:`to_docx` calls that will ask for them (a batch worker's chunk),
+        which find them by their ``sha256`` until :meth:`discard`.
         ``items`` are ``(data, fmt, path, sha256)``.  Nothing is raised: a file
         that fails is converted again alone by :meth:`to_docx`, so that its
         error is its own; one whose checks fail keeps that error."""
-        group = []
+        group: list[tuple[bytes, str, str, str]] = []
         for data, fmt, path, sha in items:
+            if sha in self._ready or any(sha == g[3] for g in group):
+                continue
             try:
                 check_legacy(data, fmt, path)
             except ReadError as e:
