@@ -172,6 +172,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:  # pragma: no cover - a process that survives SIGKILL
         pass
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def _pid_alive(pid: int) -> bool:
