@@ -54,6 +54,10 @@ from .errors import ReadError, UnsupportedFormatError
 #: and ``.ott`` templates count as ``doc`` and ``odt``; a ``.wpt`` as ``wps``.
 LEGACY_FORMATS = ("doc", "wps", "rtf", "odt")
 
+#: The largest legacy input (bytes) the pipeline hands to LibreOffice (a
+#: ``.doc`` with its pictures; a report's text and tables are well under 1 MB).
+MAX_BYTES = 200 * 2**20
+
 #: The value of ``Source.converted_by`` for a document converted here.
 CONVERTED_BY = "libreoffice"
 

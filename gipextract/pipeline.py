@@ -38,6 +38,7 @@ FORMAT_LIMITS: dict[str, int] = {
     "html": 64 * 2**20,  # a Word web page (MHTML) with its images; the markup itself: readers.html.MAX_HTML_BYTES
     "pdf": _PDF_MAX_BYTES,
     "docx": _DOCX_MAX_BYTES,
+    **dict.fromkeys(convert.LEGACY_FORMATS, convert.MAX_BYTES),  # converted to DOCX (gipextract/convert.py)
 }
 #: No input larger than this is read at all (the largest of :data:`FORMAT_LIMITS`):
 #: :func:`load` reads at most ``MAX_INPUT_BYTES + 1`` bytes of a file or stream.
