@@ -42,7 +42,8 @@ import subprocess
 import tempfile
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -178,6 +179,23 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+#: Signals held back while a run is cleaned up (the process group killed, the
+#: temporary files removed), then delivered: a batch's time limit (``SIGALRM``,
+#: repeated every 0.1 s once it fired), Ctrl-C, ``SIGTERM``.
+_HELD = {signal.SIGALRM, signal.SIGINT, signal.SIGTERM}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back :data:`_HELD` in this thread for the block (their handlers run
+    when it ends), so that an interrupt cannot cut a cleanup short."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -319,10 +337,17 @@ class Converter:
                 f"(install it: {INSTALL_HINT})", path=path0)
         with self._lock:
             work = tempfile.mkdtemp(prefix=_WORK_PREFIX)
+            clean = False
             try:
-                return self._convert_in(work, soffice, items, timeout, partial)
+                results = self._convert_in(work, soffice, items, timeout, partial)
+                clean = True
+                return results
             finally:
-                shutil.rmtree(work, ignore_errors=True)
+                with _signals_held():
+                    shutil.rmtree(work, ignore_errors=True)
+                    if not clean and self._finalizer is not None:  # a killed LibreOffice may leave its profile broken
+                        self._finalizer()
+                        self._profile = self._finalizer = None
 
     def _convert_in(self, work: str, soffice: str, items: Sequence[tuple[bytes, str, str]], timeout: float,
                     partial: bool) -> list:
@@ -352,7 +377,8 @@ class Converter:
             raise ReadError(f"{what}: LibreOffice took longer than {timeout:g} s to convert it "
                             "(a damaged file?); not read", path=path0) from None
         finally:  # also on an interrupt (a batch's time limit, Ctrl-C): nothing of LibreOffice survives
-            _kill_group(proc)
+            with _signals_held():
+                _kill_group(proc)
         results: list[bytes | None] = []
         for i, (_, _, path) in enumerate(items):
             out = os.path.join(outdir, f"in{i:04d}.docx")

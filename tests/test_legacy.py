@@ -315,3 +315,17 @@ def test_batch_over_doc_files_with_two_jobs_lists_every_file(legacy_dir, tmp_pat
         [(f"r{i}.doc", "doc", "ok") for i in range(4)]
     cells = read_csv(tmp_path / "out" / "cells.csv")
     assert {x["value"] for x in cells if x["key"] == "t3.new_received.total"} == {"41"}
+
+
+def test_a_batch_time_limit_ends_a_hanging_libreoffice(tmp_path, monkeypatch):
+    """The batch's per-file alarm interrupts the conversion: the file is
+    ``failed`` with the time-limit error and LibreOffice's process group is gone."""
+    fake = _fake_soffice(tmp_path, "sleep 300 & sleep 300")
+    monkeypatch.setenv("GIPEXTRACT_SOFFICE", fake)
+    path = tmp_path / "slow.rtf"
+    path.write_bytes(RTF)
+    start = time.monotonic()
+    result = convert_many([Task(path=str(path), name="slow.rtf", timeout=1)])[0]
+    assert (result.status, result.format) == ("failed", "rtf") and "took longer than 1 s" in result.error
+    assert time.monotonic() - start < 15
+    assert subprocess.run(["pgrep", "-f", fake], capture_output=True).stdout == b""
