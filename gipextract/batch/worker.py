@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
+import stat
 import sys
 import threading
 import time
@@ -268,13 +270,22 @@ def _prepare_legacy(tasks: list[Task]) -> None:
     never raises (a file that cannot be loaded is left to :func:`convert_one`)."""
     items = []
     for t in tasks:
+        fmt = t.input_format
+        if fmt is None:  # the first bytes tell (only a regular file is opened: a FIFO would block)
+            try:
+                if not stat.S_ISREG(os.stat(t.path).st_mode):
+                    continue
+                with open(t.path, "rb") as fh:
+                    fmt = convert.sniff(fh.read(4096), t.name)
+            except OSError:
+                continue
+        if fmt not in convert.LEGACY_FORMATS:
+            continue
         try:
             data, _ = load(t.path, t.name)
         except GipextractError:
             continue
-        fmt = t.input_format or convert.sniff(data, t.name)
-        if fmt in convert.LEGACY_FORMATS:
-            items.append((data, fmt, t.name, hashlib.sha256(data).hexdigest()))
+        items.append((data, fmt, t.name, hashlib.sha256(data).hexdigest()))
     if len(items) > 1:
         convert.converter().prepare(items)
 
