@@ -63,7 +63,7 @@ def make_reports(n: int, where: Path) -> tuple[list[Path], list[Path]]:
         path.write_bytes(render.to_docx(doc))
         docx.append(path)
     tmp = where / "render"
-    files = render_legacy.render(docx, tmp)
+    files = render_legacy.render(docx, tmp, formats=("doc",))
     (where / "doc").mkdir()
     docs = []
     for p in files["doc"]:

@@ -23,7 +23,10 @@ How LibreOffice is run (:class:`Converter`):
   the way out, whatever happens; ``TMPDIR`` of LibreOffice points into it, so
   even the temporary files of a killed LibreOffice go with it.  The profile is
   removed by :meth:`Converter.close` (and at interpreter or worker-process
-  exit); a profile left by a killed process is removed by the next converter.
+  exit).  A process killed outright (``SIGKILL``, or ``SIGTERM`` without a
+  handler) cannot clean up: the LibreOffice it started finishes its
+  conversion and exits, and the next converter's first run removes the
+  directories the dead process left.
 
 The checks that need no LibreOffice come first (:func:`check_legacy`): an OLE2
 file that is not a Word document (an ``.xls``), a password-protected Word or
@@ -73,7 +76,7 @@ PER_FILE_TIMEOUT = 20.0
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODF_TEXT = b"application/vnd.oasis.opendocument.text"  # also ...text-template
 _PROFILE_PREFIX = "gipextract-lo-profile-"
-_WORK_PREFIX = "gipextract-lo-"
+_WORK_PREFIX = "gipextract-lo-work-"
 #: The file name extension each format is handed to LibreOffice under (its
 #: type detection reads the content; a Kingsoft .wps in the Word container must
 #: not be taken for a Microsoft Works .wps).
@@ -209,15 +212,17 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _remove_stale_profiles() -> None:
-    """Remove the profiles of converters whose process is gone (killed before
-    it could clean up): ``<tmp>/gipextract-lo-profile-<pid>-*``."""
-    for p in glob.glob(os.path.join(tempfile.gettempdir(), _PROFILE_PREFIX + "*")):
-        try:
-            pid = int(os.path.basename(p)[len(_PROFILE_PREFIX):].split("-", 1)[0])
-        except ValueError:
-            continue
-        if pid != os.getpid() and not _pid_alive(pid):
-            shutil.rmtree(p, ignore_errors=True)
+    """Remove the profiles and working directories of converters whose process
+    is gone (killed before it could clean up):
+    ``<tmp>/gipextract-lo-{profile,work}-<pid>-*``."""
+    for prefix in (_PROFILE_PREFIX, _WORK_PREFIX):
+        for p in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*")):
+            try:
+                pid = int(os.path.basename(p)[len(prefix):].split("-", 1)[0])
+            except ValueError:
+                continue
+            if pid != os.getpid() and not _pid_alive(pid):
+                shutil.rmtree(p, ignore_errors=True)
 
 
 def _last_line(output: bytes) -> str:
@@ -336,7 +341,7 @@ class Converter:
                 f"{_WHAT[items[0][1]]}: reading it needs LibreOffice, which is not installed "
                 f"(install it: {INSTALL_HINT})", path=path0)
         with self._lock:
-            work = tempfile.mkdtemp(prefix=_WORK_PREFIX)
+            work = tempfile.mkdtemp(prefix=f"{_WORK_PREFIX}{os.getpid()}-")
             clean = False
             try:
                 results = self._convert_in(work, soffice, items, timeout, partial)

@@ -329,3 +329,31 @@ def test_a_batch_time_limit_ends_a_hanging_libreoffice(tmp_path, monkeypatch):
     assert (result.status, result.format) == ("failed", "rtf") and "took longer than 1 s" in result.error
     assert time.monotonic() - start < 15
     assert subprocess.run(["pgrep", "-f", fake], capture_output=True).stdout == b""
+
+
+@needs_soffice
+def test_templates_dot_and_ott_are_read_as_doc_and_odt(legacy_dir, tmp_path):
+    base, _, _ = text_version("v2021_city")
+    soffice = shutil.which("soffice") or "soffice"
+    for filt in ("dot:MS Word 97 Vorlage", "ott:writer8_template"):
+        subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'p').as_uri()}", "--headless", "--convert-to",
+                        filt, "--outdir", str(tmp_path), str(legacy_dir / "v2021_city.docx")],
+                       capture_output=True, timeout=300, start_new_session=True)
+    for suffix, fmt in ((".dot", "doc"), (".ott", "odt")):
+        report = gipextract.read_report(tmp_path / f"v2021_city{suffix}")
+        assert (report.source.format, report.source.converted_by) == (fmt, "libreoffice")
+        pd.testing.assert_frame_equal(report.tidy().drop(columns="source"), base.tidy().drop(columns="source"))
+
+
+def test_what_a_killed_process_left_is_removed_by_the_next_converter(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for prefix in ("gipextract-lo-profile-", "gipextract-lo-work-"):
+        (tmp_path / f"{prefix}{dead.pid}-abc").mkdir()
+    alive = tmp_path / f"gipextract-lo-work-{os.getppid()}-abc"
+    alive.mkdir()
+    fake = _fake_soffice(tmp_path, "exit 0")
+    with convert.Converter(soffice=fake) as c, pytest.raises(ReadError, match="could not convert"):
+        c.to_docx(RTF, "rtf", "x.rtf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["fake-soffice", alive.name])
