@@ -191,15 +191,20 @@ def test_a_truncated_doc_is_a_read_error_naming_the_file(legacy_dir):
 
 
 @needs_soffice
-def test_an_ole2_file_that_is_not_word_is_named(legacy_dir):
-    """An OLE2 file holding a ``Workbook`` stream instead of ``WordDocument``
-    (the .doc with its directory entry renamed), as an Excel .xls served as .doc is."""
+@pytest.mark.parametrize("stream, message", [
+    ("Workbook", r"an Excel workbook \(\.xls\), not a Word document$"),
+    ("EncryptedPackage", r"a password-protected Office document; remove the password first$"),  # an encrypted .docx
+])
+def test_an_ole2_file_that_is_not_word_is_named(legacy_dir, stream, message):
+    """An OLE2 file holding another stream instead of ``WordDocument`` (the
+    .doc with its directory entry renamed), as an .xls served as .doc is."""
     data = bytearray((legacy_dir / "v2021_city.doc").read_bytes())
     at = data.index("WordDocument\0".encode("utf-16-le"))
-    data[at:at + 26] = "Workbook\0".encode("utf-16-le").ljust(26, b"\0")
-    data[at + 64:at + 66] = (18).to_bytes(2, "little")  # the entry's name length, in bytes
+    name = f"{stream}\0".encode("utf-16-le")
+    data[at:at + 64] = name.ljust(64, b"\0")
+    data[at + 64:at + 66] = len(name).to_bytes(2, "little")  # the entry's name length, in bytes
     assert detect_format(bytes(data), "report.doc") == "doc"  # the container; check_legacy looks inside
-    with pytest.raises(ReadError, match=r"^report\.doc: an Excel workbook \(\.xls\), not a Word document$"):
+    with pytest.raises(ReadError, match=r"^report\.doc: " + message):
         gipextract.read_report(bytes(data), name="report.doc")
 
 
