@@ -35,6 +35,7 @@ Office file, a damaged or truncated OLE2 file are refused with one line.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import io
 import os
@@ -241,8 +242,8 @@ class Converter:
 
     Thread-safe (a lock serialises the runs: two runs must not share a
     profile).  :meth:`close` removes the profile; so does the end of the
-    process (``multiprocessing.util.Finalize``: also in pool workers, where
-    ``atexit`` does not run).
+    process (``atexit``, and ``multiprocessing.util.Finalize`` for pool
+    workers, where ``atexit`` does not run).
     """
 
     def __init__(self, soffice: str | None = None, timeout: float = DEFAULT_TIMEOUT):
@@ -262,6 +263,7 @@ class Converter:
             _remove_stale_profiles()
             self._profile = tempfile.mkdtemp(prefix=f"{_PROFILE_PREFIX}{os.getpid()}-")
             self._finalizer = Finalize(self, shutil.rmtree, args=(self._profile, True), exitpriority=10)
+            atexit.register(shutil.rmtree, self._profile, True)  # where multiprocessing's exit hook does not run it
         return Path(self._profile).as_uri()
 
     def close(self) -> None:
