@@ -137,12 +137,16 @@ class Source:
     :ivar format: the reader that read it (``"text"``, ``"html"``, ``"docx"``, ``"pdf"``).
     :ivar sha256: hex digest of the input bytes.
     :ivar encoding: the text encoding used, for text-like formats; else ``None``.
+    :ivar converted_by: the tool that converted the input before a reader read
+        it (``"libreoffice"`` for ``doc``/``wps``/``rtf``/``odt``, read as DOCX:
+        :mod:`gipextract.convert`); ``None`` when the reader read the input itself.
     """
 
     path: str
     format: str
     sha256: str
     encoding: str | None = None
+    converted_by: str | None = None
 
 
 @dataclass(slots=True)

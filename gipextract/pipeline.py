@@ -12,7 +12,7 @@ import os
 import stat
 from typing import BinaryIO
 
-from . import narrative
+from . import convert, narrative
 from .document import Document, Source
 from .errors import GipextractError, ReadError
 from .locate import Located, locate
@@ -38,6 +38,7 @@ FORMAT_LIMITS: dict[str, int] = {
     "html": 64 * 2**20,  # a Word web page (MHTML) with its images; the markup itself: readers.html.MAX_HTML_BYTES
     "pdf": _PDF_MAX_BYTES,
     "docx": _DOCX_MAX_BYTES,
+    **dict.fromkeys(convert.LEGACY_FORMATS, convert.MAX_BYTES),  # converted to DOCX (gipextract/convert.py)
 }
 #: No input larger than this is read at all (the largest of :data:`FORMAT_LIMITS`):
 #: :func:`load` reads at most ``MAX_INPUT_BYTES + 1`` bytes of a file or stream.
@@ -141,14 +142,18 @@ def read_document_from(src: PathOrBytes, format: str | None = None, name: str | 
     """Read ``src`` into a format-neutral :class:`Document` (the reader stage only).
 
     :param format: a name of :data:`gipextract.readers.READERS` (``"text"``,
-        ``"markdown"``, ``"html"``, ``"docx"``, ``"pdf"``); detected from the
-        content when ``None``.
+        ``"markdown"``, ``"html"``, ``"docx"``, ``"pdf"``, or ``"doc"``, ``"wps"``,
+        ``"rtf"``, ``"odt"``: converted to DOCX by LibreOffice first,
+        :mod:`gipextract.convert`); detected from the content when ``None``.
     :raises ReadError: see :func:`load`, :func:`check_size` and the readers.
     """
     data, path = load(src, name)
     fmt = format or detect_format(data if len(data) <= _DETECT_BYTES else data[:_DETECT_BYTES], path)
     check_size(data, fmt, path)
     source = Source(path=path, format=fmt, sha256=hashlib.sha256(data).hexdigest())
+    if fmt in convert.LEGACY_FORMATS:  # a step before the reader: LibreOffice makes it a DOCX
+        data = convert.to_docx(data, fmt, path, source.sha256)
+        source.converted_by = convert.CONVERTED_BY
     try:
         return read_document(data, source)
     except GipextractError:

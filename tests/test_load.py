@@ -151,8 +151,8 @@ def test_a_zip_is_told_what_to_do_with_it():
                             "reads; if the report is inside it, unpack it and give the report file")
     with pytest.raises(ReadError, match=r"an OpenDocument file \(\.odt/\.ods\), not a Word document \(\.docx\); "
                                         r"convert it to \.docx first"):
-        gipextract.read_document_from(_zip({"mimetype": b"application/vnd.oasis.opendocument.text",
-                                            "content.xml": b"<x/>"}), name="r.odt")
+        gipextract.read_document_from(_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                                            "content.xml": b"<x/>"}), name="r.ods")
 
 
 def test_a_zip_holding_a_pdf_is_a_zip():

@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
+import stat
 import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .. import convert
 from ..crossreport import needed_cells
 from ..errors import GipextractError
 from ..export.csv import TidyCsvFormatter
@@ -270,8 +273,44 @@ def _review_page(data: bytes, report) -> bytes | None:
 
 
 def convert_many(tasks: list[Task]) -> list[FileResult]:
-    """:func:`convert_one` over a chunk of tasks (one executor job per chunk)."""
-    return [convert_one(t) for t in tasks]
+    """:func:`convert_one` over a chunk of tasks (one executor job per chunk).
+
+    The chunk's legacy files (``.doc``, ``.wps``, ``.rtf``, ``.odt``) are first
+    converted to DOCX by one LibreOffice run (a start costs ~1–2 s), through
+    this process's :func:`gipextract.convert.converter`, whose profile serves
+    every file the worker reads; a file that run did not convert is converted
+    alone when its turn comes, so its error stays its own."""
+    if len(tasks) > 1:
+        _prepare_legacy(tasks)
+    try:
+        return [convert_one(t) for t in tasks]
+    finally:
+        convert.converter().discard()
+
+
+def _prepare_legacy(tasks: list[Task]) -> None:
+    """Hand the chunk's legacy files to :meth:`gipextract.convert.Converter.prepare`;
+    never raises (a file that cannot be loaded is left to :func:`convert_one`)."""
+    items = []
+    for t in tasks:
+        fmt = t.input_format
+        if fmt is None:  # the first bytes tell (only a regular file is opened: a FIFO would block)
+            try:
+                if not stat.S_ISREG(os.stat(t.path).st_mode):
+                    continue
+                with open(t.path, "rb") as fh:
+                    fmt = convert.sniff(fh.read(4096), t.name)
+            except OSError:
+                continue
+        if fmt not in convert.LEGACY_FORMATS:
+            continue
+        try:
+            data, _ = load(t.path, t.name)
+        except GipextractError:
+            continue
+        items.append((data, fmt, t.name, hashlib.sha256(data).hexdigest()))
+    if len(items) > 1:
+        convert.converter().prepare(items)
 
 
 def ignore_sigint() -> None:

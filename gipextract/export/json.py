@@ -4,7 +4,7 @@ Shape::
 
     {
       "gipextract": "0.1.0",
-      "source": {"path", "format", "sha256", "encoding"},
+      "source": {"path", "format", "sha256", "encoding", "converted_by"},
       "agency": str|null, "year": int|null, "template": "V2019"|"V2021"|"MIXED"|…,
       "table_versions": {"t2": "V2019", …},
       "title": [str, …],

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..convert import LEGACY_FORMATS, sniff
 from ..document import Document, Source
-from ..errors import ReadError, UnsupportedFormatError
+from ..errors import ReadError
 from .docx import read_docx
 from .encoding import looks_binary
 from .html import looks_like_html, read_html
@@ -26,13 +27,15 @@ READERS["html"] = read_html
 READERS["docx"] = read_docx
 READERS["pdf"] = read_pdf
 READERS["markdown"] = read_markdown
-
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: Legacy formats (``doc``, ``wps``, ``rtf``, ``odt``) are converted to DOCX by
+#: :mod:`gipextract.convert` before reading (the pipeline does it), then read by the DOCX reader.
+READERS.update(dict.fromkeys(LEGACY_FORMATS, read_docx))
 
 
 def detect_format(data: bytes, name: str = "") -> str:
     """The format of ``data``: ``"text"``, ``"markdown"`` (pipe tables),
-    ``"html"``, ``"docx"`` or ``"pdf"``,
+    ``"html"``, ``"docx"`` or ``"pdf"``, or a legacy format that is converted
+    to DOCX first (``"doc"``, ``"wps"``, ``"rtf"``, ``"odt"``: :func:`gipextract.convert.sniff`),
     decided from the content (magic bytes, markup), the extension of ``name``
     being only a tie-breaker.
 
@@ -40,24 +43,17 @@ def detect_format(data: bytes, name: str = "") -> str:
     Word-saved HTML served as ``.doc``, a "single file web page" (MHTML) and
     UTF-16 HTML are ``"html"``.
 
-    :raises UnsupportedFormatError: a legacy binary Word/WPS file (OLE2), or RTF.
     :raises ReadError: other binary data (not a PDF, DOCX or HTML report,
         whatever its name says).
     """
     head = data[:4096].lstrip()
+    legacy = sniff(data, name)
+    if legacy is not None:
+        return legacy
     if data.startswith(b"PK\x03\x04"):  # before %PDF-: a zip may hold a PDF near its start
         return "docx"
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return "pdf"
-    if data.startswith(_OLE2):
-        raise UnsupportedFormatError(
-            "a legacy binary Word/WPS document (.doc/.wps), which gipextract cannot read; "
-            "convert it first, e.g. `libreoffice --headless --convert-to docx FILE` "
-            "(a password-protected .docx looks the same: remove the password first)", path=name or "<bytes>")
-    if head.startswith(b"{\\rtf"):
-        raise UnsupportedFormatError(
-            "an RTF document (often served as .doc), which gipextract cannot read; "
-            "convert it first, e.g. `libreoffice --headless --convert-to docx FILE`", path=name or "<bytes>")
     low = head.lower()
     if low.startswith((b"<!doctype html", b"<html", b"\xef\xbb\xbf<")) or b"<table" in low or b"<html" in low:
         return "html"
