@@ -50,9 +50,9 @@ class CompactCells(Mapping):
 
     __slots__ = ("_values", "_flags", "_present")
 
-    def __init__(self, cells: Mapping[str, tuple] = ()):
+    def __init__(self, cells: Mapping[str, tuple] | None = None):
         values, flags, present = [None] * len(_ORDER), [None] * len(_ORDER), 0
-        for k, (value, flag) in dict(cells).items():
+        for k, (value, flag) in dict(cells or {}).items():
             if k in _INDEX:
                 i = _INDEX[k]
                 values[i], flags[i], present = value, flag, present | (1 << i)
@@ -151,7 +151,7 @@ def _t2y1(prev: ReportFacts, cur: ReportFacts) -> list[Finding]:
         now = _checkable(cur.cells.get(f"{base}.in_force"))
         issued = _checkable(cur.cells.get(f"{base}.issued"))
         repealed = _checkable(cur.cells.get(f"{base}.repealed"))
-        if None in (before, now, issued, repealed):
+        if before is None or now is None or issued is None or repealed is None:
             continue
         expected = before + issued - repealed
         if expected == now:
@@ -160,7 +160,8 @@ def _t2y1(prev: ReportFacts, cur: ReportFacts) -> list[Finding]:
             rule="T2-Y1", severity="warning", table="t2",
             cells=[f"{base}.in_force", f"{base}.issued", f"{base}.repealed"], expected=expected, actual=now,
             message=(f"表二 {label} 现行有效件数 is {_fmt(now)}, but the {prev.year} report ({prev.source}) gives "
-                     f"{_fmt(before)} + 本年制发件数 {_fmt(issued)} − 本年废止件数 {_fmt(repealed)} = {_fmt(expected)}")))
+                     f"{_fmt(before)} + 本年制发件数 {_fmt(issued)} − 本年废止件数 {_fmt(repealed)} "
+                     f"= {_fmt(expected)}")))
     return out
 
 
@@ -172,11 +173,12 @@ def _agreed(candidates: list[ReportFacts], keys: tuple[str, ...]) -> ReportFacts
         return candidates[0]
     merged: dict[str, tuple] = {}
     for k in keys:
-        known = {}
+        known: dict[int | float, tuple] = {}
         for e in candidates:
             cell = e.cells.get(k)
-            if _checkable(cell, k.endswith(".total")) is not None:
-                known.setdefault(_checkable(cell, k.endswith(".total")), cell)
+            value = _checkable(cell, k.endswith(".total"))
+            if value is not None and cell is not None:
+                known.setdefault(value, cell)
         if len(known) > 1:
             return None
         if known:

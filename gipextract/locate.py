@@ -110,7 +110,7 @@ def _strengths(text: str) -> dict[str, int]:
 
 def _find_headings(paras: list[tuple[int, Paragraph]]) -> list[tuple[int, SectionSpec]]:
     specs = sections()
-    cands = []
+    cands: list[tuple[int, int, float]] = []
     for bi, p in paras:
         strengths = _strengths(p.text)
         cands += [(bi, si, strengths[spec.key]) for si, spec in enumerate(specs) if spec.key in strengths]
@@ -209,6 +209,7 @@ def locate(doc: Document) -> Located:
     for i, block in enumerate(doc.blocks):
         if i in heading_at:
             spec = heading_at[i]
+            assert isinstance(block, Paragraph)  # headings are found among the paragraphs
             current = found[spec.key] = Section(spec.key, block.text, block.where)
         elif isinstance(block, Paragraph):
             if current is not None:

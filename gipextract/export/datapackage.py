@@ -90,7 +90,7 @@ FIELDS["reports"] = (
     + [_META[c] for c in REPORT_META[1:]]
     + [(k.key, _N if k.kind == "money" else _I, key_description(k)) for k in keys_info()])
 
-_KEYS = {
+_KEYS: dict[str, dict[str, object]] = {
     "manifest": {"primaryKey": ["path"]},
     "cells": {"primaryKey": ["source", "key"],
               "foreignKeys": [{"fields": ["source"], "reference": {"resource": "manifest", "fields": ["path"]}}]},
