@@ -2,7 +2,7 @@
 
     python bench/readers.py [-n RUNS] [--html PAGE ...] [--docx FILE ...]
 
-In one run, prints two ratios (issue 4's targets: both ≤ 1.0):
+In one run, prints two ratios (targets: both ≤ 1.0):
 
 * **HTML**: ``gipextract.read_report`` (decode → parse → walk → find the
   report body → locate → reconstruct, whatever the pipeline holds) on each

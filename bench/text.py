@@ -8,13 +8,13 @@ holds) on REPORT (default: the seed report
 ``../shared/corpus/000_9ae0767dbc617b7e.txt``, else the project's
 ``fixtures/v2019_county.txt``) next to:
 
-* **bare Lark LALR tokenization** (the baseline of issue 2's target): the
+* **bare Lark LALR tokenization** (the baseline of the text reader's target): the
   project's grammar run by plain ``Lark(grammar, parser="lalr",
   lexer="contextual").parse(text)`` on the same file's text (after the
   pre-pass, which plain Lark needs), building Lark's own parse tree;
 * for reference, the lexer alone (``lexer="basic"``, ``lex()``, no parser).
 
-Target (issue 2): pipeline / bare LALR ≤ 2.
+Target: pipeline / bare LALR ≤ 2.
 
 It also checks that reading scales linearly with the input: the text reader
 on N and 4·N lines of each layout (paragraphs only, cells only, rows, a

@@ -1,4 +1,4 @@
-"""Recovering cells from runs of digits: the unflatten stage and the splitter (issue 7)."""
+"""Recovering cells from runs of digits: the unflatten stage and the splitter (template-spec §7.4)."""
 
 import pytest
 

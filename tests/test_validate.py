@@ -77,7 +77,7 @@ def test_blank_total_is_info_and_the_cell_stays_null():
     assert (cell.value, cell.flag, cell.raw) == (None, "blank", "")
 
 
-# -- the issue's report with three numbers changed ------------------------------
+# -- a report with three numbers changed ------------------------------
 
 def test_three_numbers_changed_give_exactly_their_findings():
     expected = load_expected(FIXTURES / "expected" / "v2021_city_broken.json")
@@ -288,7 +288,7 @@ def test_the_total_column_equations_are_derived_as_the_docstring_says(version):
 
 
 def test_evaluate_a_mapping_without_a_report():
-    """What the digit splitter (issue 7) needs: one row's candidate values
+    """What the digit splitter needs: one row's candidate values
     checked alone; a key left out is unknown, None is a blank."""
     cand = dict(zip(t3_row("new_received"), [23, 0, 0, 0, 0, 0, 23]))
     ev = evaluate("V2019", "t3", cand)
