@@ -57,8 +57,8 @@ def compare(label: str, files: list[tuple[str, bytes]], ours, theirs, their_name
     total_ours = total_theirs = 0.0
     print(f"{label}:")
     for name, data in files:
-        t_ours = timed(lambda: ours(data, name), runs)
-        t_theirs = timed(lambda: theirs(data), runs)
+        t_ours = timed(lambda data=data, name=name: ours(data, name), runs)
+        t_theirs = timed(lambda data=data: theirs(data), runs)
         total_ours += t_ours
         total_theirs += t_theirs
         print(f"  {name:44s} {len(data):>8,} B   gipextract {t_ours * 1e3:7.2f} ms   "

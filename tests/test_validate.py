@@ -362,14 +362,14 @@ def test_findings_csv_writes_lists_and_dicts_as_json():
     for report in _all_fixture_reports():
         rows = list(csv.DictReader(io.StringIO(findings_csv(report))))
         assert len(rows) == len(report.findings)
-        for f, row in zip(report.findings, rows):
+        for f, written in zip(report.findings, rows):
             for name in ("expected", "actual"):
                 v = getattr(f, name)
                 if isinstance(v, (list, dict)):
-                    assert json.loads(row[name]) == v and "'" not in row[name], (f.rule, row[name])
+                    assert json.loads(written[name]) == v and "'" not in written[name], (f.rule, written[name])
                     seen.add(f.rule)
                 else:
-                    assert row[name] == ("" if v is None else str(int(v) if isinstance(v, float) and v.is_integer()
+                    assert written[name] == ("" if v is None else str(int(v) if isinstance(v, float) and v.is_integer()
                                                                  else v))
     assert {"ambiguous", "split_recovered"} <= seen
     flat = gipextract.read_report(FIXTURES / "v2021_city_flat.txt")

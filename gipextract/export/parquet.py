@@ -51,7 +51,8 @@ def cells_batch(cells: Iterable[tuple], source: str, agency: str | None, year: i
     columns = list(zip(*cells)) or [()] * 10
     n = len(columns[0])
     arrays = [pa.array(col, type=SCHEMA.field(j).type) for j, col in enumerate(columns)]
-    arrays += [pa.array([v] * n, type=SCHEMA.field(10 + j).type) for j, v in enumerate((source, agency, year, template))]
+    arrays += [pa.array([v] * n, type=SCHEMA.field(10 + j).type)
+               for j, v in enumerate((source, agency, year, template))]
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 

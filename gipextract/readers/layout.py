@@ -82,7 +82,7 @@ _PAGE_MARKER = re.compile(
     re.I,
 )
 _HEADING = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*\S{4,}")
-_NO_DIGIT_SHORT = re.compile(r"^[^\d\sA-Za-z]{1,%d}$" % MAX_FRAGMENT)
+_NO_DIGIT_SHORT = re.compile(rf"^[^\d\sA-Za-z]{{1,{MAX_FRAGMENT}}}$")
 _SENTENCE = ("。", "；", ";")
 
 
