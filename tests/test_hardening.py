@@ -1,0 +1,131 @@
+"""Hostile inputs end quickly, in bounded memory, with one line naming the file
+(spans bounded by the table's size; MHTML parts bounded before parsing)."""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gipextract
+from gipextract.document import MAX_GRID_SLOTS, Cell, TableBlock
+from gipextract.errors import ReadError
+from gipextract.readers.html import MAX_MHTML_PARTS
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reference_columns(block: TableBlock) -> list[list[int]]:
+    """The straightforward slot-set expansion (spans clamped as the table does)."""
+    n_rows, max_cols = block.span_limits()
+    taken: set[tuple[int, int]] = set()
+    out = []
+    for r, row in enumerate(block.rows):
+        c, starts = 0, []
+        for cell in row:
+            while (r, c) in taken:
+                c += 1
+            starts.append(c)
+            cs = min(max(cell.colspan, 1), max_cols)
+            for dr in range(min(max(cell.rowspan, 1), n_rows - r)):
+                for dc in range(cs):
+                    taken.add((r + dr, c + dc))
+            c += cs
+        out.append(starts)
+    return out
+
+
+_tables = st.lists(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=6), min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables)
+def test_columns_agree_with_the_slot_set_expansion(spec):
+    block = TableBlock([[Cell("x", rs, cs) for rs, cs in row] for row in spec])
+    assert block.columns() == _reference_columns(block)
+
+
+def _span_page(rows: int, rowspan: int = 65534, colspan: int = 1000) -> bytes:
+    cells = f'<td rowspan="{rowspan}" colspan="{colspan}">1</td>' * 4
+    body = "".join(f"<tr>{cells}</tr>" for _ in range(rows))
+    return f"<html><body><p>三、收到和处理政府信息公开申请情况</p><table>{body}</table></body></html>".encode()
+
+
+@pytest.mark.parametrize("rows", [100, 400])
+def test_huge_html_spans_are_refused_fast_in_one_line(rows):
+    t0 = time.perf_counter()
+    with pytest.raises(ReadError, match=r"^page\.html, table 1: a table whose spans make a grid of .* refused$"):
+        gipextract.read_report(_span_page(rows), name="page.html")
+    assert time.perf_counter() - t0 < 5 and _peak_mb() < 1024
+
+
+def test_spans_past_a_small_table_are_cut_to_its_size_and_noted():
+    doc = gipextract.read_document_from(_span_page(2, rowspan=9, colspan=50), name="p.html")
+    block = doc.tables[0]
+    assert [[(c.rowspan, c.colspan) for c in row] for row in block.rows] == [[(2, 8)] * 4, [(1, 8)] * 4]
+    assert len(block.grid()[0]) == 64  # 32 columns from row 1's cells, pushed right by row 0's cover
+    assert "were cut to its size" in doc.notes[0]
+
+
+def test_the_grid_bound_is_a_read_error_naming_the_table():
+    block = TableBlock([[Cell("x", 1, 10**6)] * 3 for _ in range(3)] * 1000, where="table 7")
+    with pytest.raises(ReadError, match=f"table 7: .*more than {MAX_GRID_SLOTS:,} slots"):
+        block.clamp_spans("f.html")
+
+
+def _docx_span_attack(span: int) -> bytes:
+    import io
+    import zipfile
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    tc = f'<w:tc><w:tcPr><w:gridSpan w:val="{span}"/><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>1</w:t></w:r></w:p></w:tc>'
+    rows = "".join(f"<w:tr>{tc * 4}</w:tr>" for _ in range(300))
+    xml = f'<w:document {w}><w:body><w:tbl>{rows}</w:tbl></w:body></w:document>'
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/'
+                   'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("word/document.xml", xml)
+    return buf.getvalue()
+
+
+def test_docx_grid_spans_are_bounded():
+    t0 = time.perf_counter()
+    try:
+        gipextract.read_report(_docx_span_attack(1000), name="a.docx")
+    except ReadError as e:
+        assert str(e).startswith("a.docx")
+    assert time.perf_counter() - t0 < 10 and _peak_mb() < 1024
+
+
+# -- MHTML: parts bounded before parsing ------------------------------------------------------------
+
+_HEAD = b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="B"\r\n\r\n'
+_EMPTY = b"--B\r\nContent-Type: application/octet-stream\r\n\r\n\r\n"
+_PAGE = b'--B\r\nContent-Type: text/html; charset="utf-8"\r\n\r\n<html><body><p>\xe6\x8a\xa5\xe5\x91\x8a</p></body></html>\r\n'
+
+
+def test_mhtml_with_a_flood_of_parts_is_refused_before_parsing():
+    data = _HEAD + _EMPTY * (25 * 2**20 // len(_EMPTY)) + _PAGE + b"--B--\r\n"
+    t0 = time.perf_counter()
+    with pytest.raises(ReadError, match=rf"^r\.mht: an MHTML file with more than {MAX_MHTML_PARTS} parts"):
+        gipextract.read_report(data, name="r.mht")
+    assert time.perf_counter() - t0 < 5 and _peak_mb() < 1024
+
+
+def test_mhtml_page_after_a_few_parts_and_before_a_huge_one_is_read():
+    data = _HEAD + _EMPTY * 3 + _PAGE + b"--B\r\nContent-Type: image/png\r\n\r\n" + b"\0" * (40 * 2**20) + b"\r\n--B--\r\n"
+    doc = gipextract.read_document_from(data, name="r.mht")
+    assert [b.text for b in doc.paragraphs] == ["报告"]
+
+
+def test_mhtml_page_part_too_large_is_refused():
+    data = _HEAD + _PAGE[:-2] + b"<p>x</p>" * (2 * 2**20) + b"\r\n--B--\r\n"
+    with pytest.raises(ReadError, match=r"^r\.mht: the page part of the MHTML file is"):
+        gipextract.read_report(data, name="r.mht")
