@@ -129,3 +129,46 @@ def test_mhtml_page_part_too_large_is_refused():
     data = _HEAD + _PAGE[:-2] + b"<p>x</p>" * (2 * 2**20) + b"\r\n--B--\r\n"
     with pytest.raises(ReadError, match=r"^r\.mht: the page part of the MHTML file is"):
         gipextract.read_report(data, name="r.mht")
+
+
+# -- text: a stray byte costs that byte, with a note; not-text is refused at the right place -------
+
+def test_a_stray_byte_in_utf8_text_costs_only_that_byte():
+    from tests.conftest import FIXTURES, load_expected
+
+    data = (FIXTURES / "v2021_city.txt").read_bytes()
+    lines = data.split(b"\n")
+    lines[5] = lines[5][:12] + b"\xff" + lines[5][12:]  # inside a paragraph (line 6)
+    offset = sum(len(line) + 1 for line in lines[:5]) + 12
+    report = gipextract.read_report(b"\n".join(lines), name="t.txt")
+    expected = load_expected(FIXTURES / "expected" / "v2021_city.json")["cells"]
+    assert {k: c.value for k, c in report.cells.items()} == expected
+    assert report.source.encoding == "utf-8"
+    notes = [f.message for f in report.findings if f.rule == "reader_note"]
+    assert notes == [f"1 byte(s) invalid in utf-8 replaced by U+FFFD, the first at line 6 (byte offset {offset}); "
+                     f"a cell holding one is unreadable."]
+
+
+def test_a_stray_byte_before_digits_in_gbk_text_never_gives_another_number():
+    from tests.conftest import FIXTURES, load_expected
+
+    data = (FIXTURES / "v2019_county_gbk.txt").read_bytes()
+    expected = load_expected(FIXTURES / "expected" / "v2019_county_gbk.json")["cells"]
+    key = "t3.new_received.total"
+    value = str(expected[key]).encode()
+    lines = data.split(b"\n")
+    i = next(i for i, line in enumerate(lines) if line.strip() == value and i > 40)
+    lines[i] = lines[i].replace(value, b"\xff" + value)  # \xff1 is not GB18030: GB18030 would swallow the digit
+    report = gipextract.read_report(b"\n".join(lines), name="g.txt")
+    assert report.source.encoding == "gb18030"
+    got = {k: c.value for k, c in report.cells.items()}
+    assert got[key] is None and report.cells[key].flag == "unreadable"
+    assert {k: v for k, v in got.items() if k != key} == {k: v for k, v in expected.items() if k != key}
+
+
+def test_not_text_is_refused_naming_the_first_bad_byte():
+    data = "报告第一行\n第二行".encode() + bytes(range(0x80, 0x100)) * 8
+    with pytest.raises(gipextract.DecodeError,
+                       match=r"^x\.txt: cannot decode as UTF-8 or GB18030/GBK: more than 1 invalid bytes "
+                             r"\(as UTF-8 the first is at line 2 \(byte offset 25\)\)$"):
+        gipextract.read_report(data, name="x.txt")

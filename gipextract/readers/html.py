@@ -54,7 +54,7 @@ from lxml import etree
 
 from ..document import Cell, Document, Paragraph, Source, TableBlock, clamp_tables, join_lines
 from ..errors import ReadError
-from .encoding import decode
+from .encoding import Decoded, decode_text
 
 #: Share of the page's non-link text that the report body must hold (step 4).
 BODY_SHARE = 0.8
@@ -192,7 +192,7 @@ def _blank_line(data: bytes, start: int, limit: int) -> int | None:
     return start + min(ends) if ends else None
 
 
-def decode_html(data: bytes, path: str, declared: str | None = None) -> tuple[str, str]:
+def decode_html(data: bytes, path: str, declared: str | None = None) -> Decoded:
     """Decode an HTML page (module docstring, step 1) → ``(text, encoding)``.
 
     :param declared: a charset declared outside the page (an MHTML part's
@@ -200,7 +200,7 @@ def decode_html(data: bytes, path: str, declared: str | None = None) -> tuple[st
     :raises ReadError: binary data.
     :raises DecodeError: no supported encoding fits.
     """
-    return decode(data, path, declared=(declared and _codec(declared, data)) or sniff_charset(data))
+    return decode_text(data, path, declared=(declared and _codec(declared, data)) or sniff_charset(data))
 
 
 def _hidden(style: str) -> bool:
@@ -402,7 +402,7 @@ def read_html(data: bytes, source: Source) -> Document:
     if len(data) > MAX_HTML_BYTES:  # the markup itself; an MHTML file's images do not count
         raise ReadError(f"the HTML is {len(data) / 2**20:.1f} MiB, more than the {MAX_HTML_BYTES // 2**20} MiB "
                         f"a report's page can be", path=source.path)
-    text, source.encoding = decode_html(data, source.path, declared)
+    text, source.encoding, notes = decode_html(data, source.path, declared)
     root = _parse(text, source.path)
     walker = _Walker()
     body = root.find("body")
@@ -415,4 +415,4 @@ def read_html(data: bytes, source: Source) -> Document:
         t = " ".join("".join(title.itertext()).split())
         if t and not (blocks and isinstance(blocks[0], Paragraph) and blocks[0].text == t):
             blocks.insert(0, Paragraph(t, where="<title>"))
-    return Document(blocks, source, clamp_tables(blocks, source.path))
+    return Document(blocks, source, notes + clamp_tables(blocks, source.path))

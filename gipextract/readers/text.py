@@ -35,7 +35,7 @@ from lark.exceptions import LarkError
 from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
 from ..errors import ReadError
 from ..values import looks_like_value
-from .encoding import decode
+from .encoding import decode_text
 from .layout import Line, is_page_marker, layout_blocks, split_cells
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
@@ -170,5 +170,7 @@ def read_text(data: bytes, source: Source) -> Document:
     :raises ReadError: binary data.
     :raises DecodeError: no supported encoding fits.
     """
-    text, source.encoding = decode(data, source.path)
-    return parse_text(text, source)
+    text, source.encoding, notes = decode_text(data, source.path)
+    doc = parse_text(text, source)
+    doc.notes[:0] = notes
+    return doc

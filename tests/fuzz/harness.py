@@ -168,7 +168,7 @@ def _fold(text: str) -> str:
 
 def _value_digits(value: int | float) -> str:
     d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    text = format(abs(d), "f")
+    text = format(d.copy_abs(), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(".", "")
