@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 #: The reader names ``--input-format`` accepts (``gipextract.readers.READERS``; a test
 #: checks that the two agree, so the readers need not be imported to build the options).
 READER_NAMES = ("docx", "html", "markdown", "pdf", "text")
-#: The formats ``extract --format`` accepts (``gipextract.export.EXPORTERS``; checked by a test).
+#: The formats ``extract --format`` accepts (the stream formats of ``gipextract.export.EXPORTERS``;
+#: a test checks that the two agree).
 FORMATS = ("json", "csv", "jsonl", "xlsx")
 
 EXIT_OK, EXIT_READ, EXIT_USAGE, EXIT_IDENTITY = 0, 1, 2, 3
@@ -209,7 +210,7 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
     if fmt == "xlsx" and output is None and _stdout_is_terminal():
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
     if output is not None:
-        from .export import output_kind
+        from .cli_output import output_kind
 
         with _usage_errors():
             output_kind(output, fmt)  # before any reading
@@ -221,7 +222,8 @@ def extract(report: str, output: str | None, fmt: str | None, excel: bool, quiet
 
 
 def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool) -> None:
-    from .export import output_files, stdout_bytes, write_files
+    from .atomic import write_set
+    from .cli_output import output_files, stdout_bytes
 
     if output is None:
         sys.stdout.buffer.write(stdout_bytes(rep, fmt, excel))
@@ -229,13 +231,13 @@ def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool)
         return
     with _usage_errors():
         files = output_files(rep, output, fmt, excel)
-    write_files(files)  # all or none
+    write_set(files)  # all or none, surviving a kill (journal, recovered by the next run)
 
 
 @contextlib.contextmanager
 def _usage_errors():
-    """An :class:`~gipextract.export.OutputChoiceError` as click's usage error (exit 2)."""
-    from .export import OutputChoiceError
+    """An :class:`~gipextract.cli_output.OutputChoiceError` as click's usage error (exit 2)."""
+    from .cli_output import OutputChoiceError
 
     try:
         yield
