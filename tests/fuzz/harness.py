@@ -194,6 +194,11 @@ def _decoded(data: bytes, encoding: str | None) -> str:
     return data.decode("latin-1")
 
 
+def _where(e: BaseException) -> str:
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    return f"{type(e).__name__} at {Path(frame.filename).name}:{frame.lineno}: {str(e)[:200]}"
+
+
 @dataclass
 class Outcome:
     """What :func:`check` saw: ``status`` ``read``, ``refused`` (a GipextractError), seconds, cells."""
@@ -218,13 +223,15 @@ def check(data: bytes, reader: str, *, time_bound: float = TIME_BOUND) -> Outcom
         doc = gipextract.read_document_from(data, reader, name="<fuzz>")
         report = validate(reconstruct(locate_document(doc)))
     except GipextractError as e:
+        cause = e.__cause__
+        if cause is not None and not isinstance(cause, GipextractError) and "reader failed" in e.message:
+            # the pipeline's last resort turned a reader's crash into one line: still a reader bug
+            raise FuzzFailure("exception", f"{_where(cause)} (reported as: {str(e)[:150]})") from e
         outcome = Outcome("refused", time.perf_counter() - t0, error=str(e))
     except RecursionError as e:
         raise FuzzFailure("exception", f"RecursionError: {e}") from e
     except Exception as e:  # noqa: BLE001 -- the oracle: anything else is a failure
-        frame = traceback.extract_tb(e.__traceback__)[-1]
-        where = f"{Path(frame.filename).name}:{frame.lineno}"
-        raise FuzzFailure("exception", f"{type(e).__name__} at {where}: {str(e)[:200]}") from e
+        raise FuzzFailure("exception", _where(e)) from e
     else:
         outcome = Outcome("read", time.perf_counter() - t0, cells=len(report.cells))
     if outcome.seconds > time_bound:
@@ -232,17 +239,21 @@ def check(data: bytes, reader: str, *, time_bound: float = TIME_BOUND) -> Outcom
     if outcome.status == "refused":
         return outcome
     doc_text = _document_text(doc)
-    input_text = _fold(_decoded(data, report.source.encoding)) if reader in ("text", "markdown", "html") else None
+    doc_digits = _NOT_DIGIT.sub("", doc_text)
+    input_digits = None
+    if reader in ("text", "markdown", "html"):
+        input_digits = _NOT_DIGIT.sub("", _fold(_decoded(data, report.source.encoding)))
     for cell in report.cells.values():
         if cell.value is None or isinstance(cell.value, bool):
             continue
         raw = _fold(cell.raw or "")
+        raw_digits = _NOT_DIGIT.sub("", raw)
         digits = _value_digits(cell.value)
-        if digits not in _NOT_DIGIT.sub("", raw) and not (digits == "0" and "0" in raw):
+        if digits not in raw_digits:
             raise FuzzFailure("invented", f"{cell.key} = {cell.value!r} from raw {cell.raw!r}")
-        if raw not in doc_text and _NOT_DIGIT.sub("", raw) not in _NOT_DIGIT.sub("", doc_text):
+        if raw not in doc_text and raw_digits not in doc_digits:
             raise FuzzFailure("invented", f"{cell.key}: raw {cell.raw!r} is not in the document")
-        if input_text is not None and digits not in _NOT_DIGIT.sub("", input_text):
+        if input_digits is not None and digits not in input_digits:
             raise FuzzFailure("invented", f"{cell.key} = {cell.value!r}: digits not in the input")
     return outcome
 
