@@ -8,7 +8,8 @@ Each reader runs in a process of its own (one after the other, under
 inputs from :func:`tests.fuzz.harness.mutated` for its share of the time.  For
 each reader it prints the inputs tried, how many were read and refused, the
 failures by signature (each saved under ``tests/fuzz/found/``), the slowest
-input per MB (inputs of 64 KiB or more: below, the fixed cost of a report dominates) and the slowest input, and the peak
+input per MB (inputs of 64 KiB or more: below, the fixed cost of a report
+dominates) and the slowest input, and the peak
 memory (the process's maximum resident set).
 """
 
