@@ -57,7 +57,7 @@ class _ToBlocks(Transformer):
                 continue
             if line:
                 cells.append(Cell(text, where=f"line {line}"))
-            text, line = tok.strip(_STRIP), tok.line
+            text, line = tok.strip(_STRIP), tok.line or 0
         cells.append(Cell(text, where=f"line {line}"))
         return cells
 
@@ -126,7 +126,7 @@ def parse_text(text: str, source: Source) -> Document:
     :raises ReadError: if the layout cannot be tokenized (names the line).
     """
     try:
-        blocks = _parser().parse(prepare(text))
+        blocks: list = _parser().parse(prepare(text))  # type: ignore[assignment]  # the transformer's list
     except LarkError as e:  # the grammar accepts any line sequence; this is a bug guard
         line = getattr(e, "line", None)
         raise ReadError(f"cannot tokenize the text layout: {e.__class__.__name__}", path=source.path,
