@@ -172,3 +172,17 @@ def test_not_text_is_refused_naming_the_first_bad_byte():
                        match=r"^x\.txt: cannot decode as UTF-8 or GB18030/GBK: more than 1 invalid bytes "
                              r"\(as UTF-8 the first is at line 2 \(byte offset 25\)\)$"):
         gipextract.read_report(data, name="x.txt")
+
+
+@pytest.mark.parametrize("charset", ["ut", "utf-8-", "x" * 300])  # a NUL in one: tests/fuzz/regressions/html
+def test_an_unknown_or_broken_declared_charset_falls_back_to_detection(charset):
+    page = f'<html><head><meta charset="{charset}"></head><body><p>报告\xff</p></body></html>'
+    data = page.encode("utf-8").replace("\xff".encode(), b"\xff")
+    doc = gipextract.read_document_from(data, "html", name="c.html")
+    assert [p.text for p in doc.paragraphs] == ["报告\ufffd"]
+
+
+def test_a_span_with_thousands_of_digits_is_the_html_limit():
+    doc = gipextract.read_document_from(f'<table><tr><td colspan="{"9" * 5000}">a</td><td>b</td></tr></table>'.encode(),
+                                        "html", name="s.html")
+    assert [(c.text, c.colspan) for c in doc.tables[0].rows[0]] == [("a", 2), ("b", 1)]

@@ -84,11 +84,14 @@ def max_strays(data: bytes) -> int:
 
 
 def _lenient(data: bytes, enc: str, limit: int) -> tuple[str, _Strays] | None:
-    strays = _Strays(limit, resume_after_error=codecs.lookup(enc).name.startswith("utf-16"))
+    try:
+        strays = _Strays(limit, resume_after_error=codecs.lookup(enc).name.startswith("utf-16"))
+    except LookupError:
+        return None
     token = _handler.set(strays)
     try:
         return data.decode(enc, "gipextract.stray"), strays
-    except (_TooMany, LookupError):
+    except (_TooMany, LookupError, ValueError):  # ValueError: a declared name with a NUL in it
         return None
     finally:
         _handler.reset(token)
@@ -136,7 +139,7 @@ def decode_text(data: bytes, path: str, declared: str | None = None) -> Decoded:
     for enc in tried:
         try:
             return Decoded(data.decode(enc), codecs.lookup(enc).name, [])
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # UnicodeDecodeError; a declared name unknown or with a NUL in it
             pass
     best = from_bytes(data, cp_isolation=_CANDIDATES).best()
     if best is not None and best.encoding:

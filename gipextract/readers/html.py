@@ -220,7 +220,8 @@ def _span(el, name: str) -> int:
     m = re.match(r"\s*(\d+)", raw)
     if not m:
         return 1
-    return min(int(m.group(1)), _SPAN_LIMIT[name])
+    digits = m.group(1).lstrip("0") or "0"
+    return _SPAN_LIMIT[name] if len(digits) > 9 else min(int(digits), _SPAN_LIMIT[name])
 
 
 class _Walker:
