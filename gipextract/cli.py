@@ -11,21 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import sys
 import traceback
-from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from . import __version__
 from .errors import GipextractError
-from .export import FORMATS, OutputChoiceError, output_files, output_kind, stdout_bytes, write_files
-from .export.findings import findings_document, findings_text
-from .pipeline import read_report
-from .readers import READERS
-from .report import Report
+
+# Start-up: ``gipextract --version`` and ``-h`` import only click and this module.  The
+# pipeline, the readers, the exporters and their libraries are imported inside the
+# commands that use them (``bench/startup.py`` measures it; tests/test_startup.py checks it).
+if TYPE_CHECKING:
+    from .report import Report
+
+#: The reader names ``--input-format`` accepts (``gipextract.readers.READERS``; a test
+#: checks that the two agree, so the readers need not be imported to build the options).
+READER_NAMES = ("docx", "html", "markdown", "pdf", "text", "doc", "wps", "rtf", "odt")  # == readers.READERS (tested)
+#: The formats ``extract --format`` accepts (the stream formats of ``gipextract.export.EXPORTERS``;
+#: a test checks that the two agree).
+FORMATS = ("json", "csv", "jsonl", "xlsx")
 
 EXIT_OK, EXIT_READ, EXIT_USAGE, EXIT_IDENTITY = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # batch stopped by Ctrl-C (128 + SIGINT); its outputs are consistent
@@ -57,7 +63,7 @@ def handle_errors(f):
 
 def input_options(f):
     """Options shared by every command that reads reports."""
-    f = click.option("--input-format", type=click.Choice(sorted(READERS)), default=None,
+    f = click.option("--input-format", type=click.Choice(READER_NAMES), default=None,
                      help="Force the reader instead of detecting the format from the content.")(f)
     return f
 
@@ -67,13 +73,15 @@ def input_options(f):
 REPORT_PATH = click.Path(allow_dash=True, readable=False)
 
 
-def _source(path: str) -> tuple[object, str | None]:
+def _source(path: str) -> tuple[str | BinaryIO, str | None]:
     """What to give the loader for a REPORT argument, and its name: standard
     input (read through the loader's bounded reader) for '-'."""
     return (sys.stdin.buffer, "<stdin>") if path == "-" else (path, None)
 
 
 def _read(path: str, input_format: str | None) -> Report:
+    from .pipeline import read_report
+
     src, name = _source(path)
     return read_report(src, input_format, name=name)
 
@@ -151,8 +159,18 @@ def _warn(report: Report, quiet: bool) -> None:
             click.echo(f"gipextract: {report.source.path}: {f.rule}: {f.message}", err=True)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from . import __version__  # package metadata: read only when asked
+
+    click.echo(f"gipextract, version {__version__}")
+    ctx.exit()
+
+
 @click.group(cls=_Main, context_settings=CONTEXT)
-@click.version_option(__version__, "--version", prog_name="gipextract")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
@@ -201,6 +219,8 @@ def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel
     if fmt == "xlsx" and output is None and _stdout_is_terminal():
         raise click.UsageError("--format xlsx is binary: give -o FILE.xlsx or -o DIR, or pipe stdout to a file")
     if output is not None:
+        from .cli_output import output_kind
+
         with _usage_errors():
             output_kind(output, fmt)  # before any reading
     rep = _read(report, input_format)
@@ -221,18 +241,23 @@ def _say_status(rep: Report, quiet: bool) -> None:
 
 
 def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool) -> None:
+    from .atomic import write_set
+    from .cli_output import output_files, stdout_bytes
+
     if output is None:
         sys.stdout.buffer.write(stdout_bytes(rep, fmt, excel))
         sys.stdout.buffer.flush()
         return
     with _usage_errors():
         files = output_files(rep, output, fmt, excel)
-    write_files(files)  # all or none
+    write_set(files)  # all or none, surviving a kill (journal, recovered by the next run)
 
 
 @contextlib.contextmanager
 def _usage_errors():
-    """An :class:`~gipextract.export.OutputChoiceError` as click's usage error (exit 2)."""
+    """An :class:`~gipextract.cli_output.OutputChoiceError` as click's usage error (exit 2)."""
+    from .cli_output import OutputChoiceError
+
     try:
         yield
     except OutputChoiceError as e:
@@ -256,6 +281,10 @@ def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, quiet: bool
     Exit codes: 0 no report breaks an identity, 3 some report does (an error
     finding), 1 a file could not be read (the others are still checked).
     """
+    import json
+
+    from .export.findings import findings_document, findings_text
+
     code, docs = EXIT_OK, []
     for path in reports:
         try:
@@ -308,8 +337,9 @@ def review(report: str, output: str | None, max_pages: int, input_format: str | 
     """Write a review page of REPORT: one self-contained HTML file with 表二, 表三 and 表四
     laid out as printed, the cells of each finding highlighted, and the source beside the
     tables (the PDF's page images, or the table as read). Open it in any browser."""
+    from .atomic import write_file
     from .export.review import review_page
-    from .pipeline import load
+    from .pipeline import load, read_report
 
     data, path = load(sys.stdin.buffer, "<stdin>") if report == "-" else load(report)
     rep = read_report(data, input_format, name=path)
@@ -318,7 +348,7 @@ def review(report: str, output: str | None, max_pages: int, input_format: str | 
         sys.stdout.buffer.write(page)
         sys.stdout.buffer.flush()
     else:
-        write_files({output: page})  # atomic: never half a page
+        write_file(output, page)  # atomic: never half a page
 
 
 def _stdout_is_terminal() -> bool:
@@ -370,6 +400,8 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
     when any failed (the outputs are complete either way), 130 when interrupted by Ctrl-C, 143 by
     SIGTERM.
     """
+    from pathlib import Path
+
     from .batch import BatchUsageError, run_batch
 
     bars: list = []  # the progress bar, made once the inputs are counted
@@ -407,3 +439,7 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
                    f"{Path(outdir) / 'manifest.csv'}; rerun with --resume to finish", err=True)
         ctx.exit(128 + summary.signal if summary.signal else EXIT_INTERRUPTED)
     ctx.exit(EXIT_READ if summary.failed else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

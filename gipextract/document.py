@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .errors import ReadError
+
 
 def join_lines(parts: Iterable[str]) -> str:
     """Join the lines of one wrapped cell or label into one text, the way the
@@ -37,6 +39,12 @@ def join_lines(parts: Iterable[str]) -> str:
             text += " "
         text += part
     return text
+
+
+#: The largest expanded grid (rows × columns) of one table.  A report's largest
+#: table (表三) has ~30 × 12 slots; a spreadsheet-sized table of 100,000 rows ×
+#: 40 columns still fits.  Beyond it the spans are an attack or a broken file.
+MAX_GRID_SLOTS = 4_000_000
 
 
 @dataclass(slots=True)
@@ -90,25 +98,75 @@ class TableBlock:
         """The cell texts, row by row (a ragged list; spans not expanded)."""
         return [[c.text for c in row] for row in self.rows]
 
+    def span_limits(self) -> tuple[int, int]:
+        """The largest ``(rowspan, colspan)`` this table can hold: a cell spans
+        at most the rows from its own to the last (the row limit is applied per
+        row by :meth:`columns`; this returns the table's row count), and at most
+        as many columns as the table has origin cells (a grid column with no
+        cell starting in it only arises from spans, so no real table is wider).
+        """
+        return len(self.rows), max(1, sum(len(row) for row in self.rows))
+
+    def clamp_spans(self, path: str | None = None) -> int:
+        """Clamp every cell's spans to what the table can hold (:meth:`span_limits`;
+        a ``rowspan`` running past the last row ends at it) and check the
+        expanded grid's size; readers call it on each table they build.
+
+        :returns: the number of cells whose spans were clamped.
+        :raises ReadError: the expanded grid would exceed :data:`MAX_GRID_SLOTS`
+            (rows × columns); the message names ``path`` and the table.
+        """
+        n_rows, max_cols = self.span_limits()
+        changed = 0
+        for r, row in enumerate(self.rows):
+            for cell in row:
+                rs, cs = min(max(cell.rowspan, 1), n_rows - r), min(max(cell.colspan, 1), max_cols)
+                if (rs, cs) != (cell.rowspan, cell.colspan):
+                    cell.rowspan, cell.colspan = rs, cs
+                    changed += 1
+        try:
+            self.columns()
+        except ReadError as e:
+            raise ReadError(e.message, path=path, where=self.where) from None
+        return changed
+
     def columns(self) -> list[list[int]]:
         """The grid column where each origin cell starts, row by row (the same
         ragged shape as :attr:`rows`): a cell starts at the first slot of its
-        row that no cell above (rowspan) or to its left (colspan) covers."""
+        row that no cell above (rowspan) or to its left (colspan) covers.
+
+        Spans count as clamped to :meth:`span_limits`.  Time and memory are
+        bounded by the expanded grid (rows × columns), not by the spans' areas.
+
+        :raises ReadError: the expanded grid would exceed :data:`MAX_GRID_SLOTS`.
+        """
         if all(c.rowspan <= 1 and c.colspan <= 1 for row in self.rows for c in row):
             return [list(range(len(row))) for row in self.rows]  # no spans: the common fast case
-        taken: set[tuple[int, int]] = set()
+        n_rows, max_cols = self.span_limits()
+        busy: list[int] = []  # grid column → the first row no longer covered by a cell above
         out: list[list[int]] = []
+        width = 0
         for r, row in enumerate(self.rows):
             c = 0
             starts = []
             for cell in row:
-                while (r, c) in taken:
+                while c < len(busy) and busy[c] > r:
                     c += 1
                 starts.append(c)
-                for dr in range(max(cell.rowspan, 1)):
-                    for dc in range(max(cell.colspan, 1)):
-                        taken.add((r + dr, c + dc))
-                c += max(cell.colspan, 1)
+                cs = min(max(cell.colspan, 1), max_cols)
+                until = r + min(max(cell.rowspan, 1), n_rows - r)
+                if c + cs > len(busy):
+                    busy.extend([0] * (c + cs - len(busy)))
+                seg = busy[c:c + cs]
+                if max(seg) > until:  # overlapping a cell from above (malformed): keep the longer cover
+                    busy[c:c + cs] = [max(b, until) for b in seg]
+                else:
+                    busy[c:c + cs] = [until] * cs
+                c += cs
+            width = max(width, c)
+            if n_rows * width > MAX_GRID_SLOTS:
+                raise ReadError(f"a table whose spans make a grid of {n_rows} rows × {width}+ columns "
+                                f"(more than {MAX_GRID_SLOTS:,} slots): refused", where=self.where)
             out.append(starts)
         return out
 
@@ -119,14 +177,31 @@ class TableBlock:
         """
         slots: dict[tuple[int, int], str] = {}
         width = 0
+        max_cols = self.span_limits()[1]
         for r, (row, starts) in enumerate(zip(self.rows, self.columns())):
             for cell, c in zip(row, starts):
                 slots[(r, c)] = cell.text
-                width = max(width, c + max(cell.colspan, 1))
+                width = max(width, c + min(max(cell.colspan, 1), max_cols))
         return [[slots.get((r, c)) for c in range(width)] for r in range(len(self.rows))]
 
 
 Block = Paragraph | TableBlock
+
+
+def clamp_tables(blocks: Iterable[Block], path: str | None) -> list[str]:
+    """:meth:`TableBlock.clamp_spans` on every table of ``blocks``, for readers
+    of formats with spans (HTML, DOCX).
+
+    :returns: notes for :attr:`Document.notes`, one per table whose spans were
+        clamped (spans are layout, not values: nothing is inferred from them).
+    :raises ReadError: a table's grid is too large (names ``path``).
+    """
+    notes = []
+    for block in blocks:
+        if isinstance(block, TableBlock) and (n := block.clamp_spans(path)):
+            notes.append(f"{n} cell span(s) of {block.where or 'a table'} reached past the table and were "
+                         f"cut to its size.")
+    return notes
 
 
 @dataclass(slots=True)

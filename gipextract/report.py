@@ -272,9 +272,31 @@ class Report:
     def to_dict(self) -> dict:
         """The report as one JSON-ready dict: metadata, ``tables`` nested by
         canonical key (``tables["t3"]["granted"]["natural_person"]`` →
-        ``{"value", "unit", "raw", "flag"}``), ``sections``, ``findings``."""
-        from .export.json import report_to_dict
-        return report_to_dict(self)
+        ``{"value", "unit", "raw", "flag", "where"}``, spec §10), ``sections``,
+        ``extra_rows``, ``findings``, ``narrative``; the whole shape is documented in
+        :mod:`gipextract.export.json`, which writes it."""
+        from . import __version__
+
+        tables: dict = {}
+        for c in self.cells.values():
+            node = tables
+            for part in c.key.split(".")[:-1]:
+                node = node.setdefault(part, {})
+            node[c.col_key] = {"value": c.value, "unit": c.unit, "raw": c.raw, "flag": c.flag, "where": c.where}
+        return {
+            "gipextract": __version__,
+            "source": asdict(self.source),
+            "agency": self.agency,
+            "year": self.year,
+            "template": self.template,
+            "table_versions": dict(self.table_versions),
+            "title": list(self.title),
+            "sections": {k: {"heading": self.headings.get(k), "text": v} for k, v in self.sections.items()},
+            "tables": tables,
+            "extra_rows": [asdict(e) for e in self.extra_rows],
+            "findings": [f.to_dict() for f in self.findings],
+            "narrative": [f.to_dict() for f in self.narrative],
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text, Chinese kept as is (no ``\\uXXXX``)."""

@@ -4,13 +4,13 @@ import csv
 import io
 import json
 import os
-import tempfile
 
 import pytest
 
 import gipextract
+from gipextract.atomic import write_set as write_files
+from gipextract.cli_output import OutputChoiceError, output_kind
 from gipextract.errors import OutputError
-from gipextract.export import OutputChoiceError, output_kind, write_files
 from gipextract.export.csv import dedupe, tidy_csv, wide_csv
 from gipextract.export.json import to_json
 
@@ -142,10 +142,14 @@ def test_write_files_removes_the_directories_it_made_on_failure(tmp_path):
 
 
 def test_write_files_names_the_target_when_the_directory_cannot_be_written(tmp_path, monkeypatch):
-    def mkstemp(*a, dir=None, **k):
-        raise PermissionError(13, "Permission denied", os.path.join(dir, ".x.json.fv78ycwe.tmp"))
+    real_open = os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    def open_(path, *a, **k):
+        if str(path).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(os, "open", open_)
     with pytest.raises(OutputError) as e:
         write_files({tmp_path / "x.json": "{}"})
     assert str(e.value) == f"{tmp_path / 'x.json'}: cannot write output: Permission denied"

@@ -113,7 +113,8 @@ def test_spans_are_parsed_defensively():
     rows = shape(d)[0]
     assert rows[0] == [("A", 3, 1), ("B", 1, 2), ("C", 1, 1)]  # rowspan=0: to the end of the table
     assert rows[1] == [("D", 2, 1)]                              # clamped to the rows there are
-    assert rows[2] == [("E", 1, 1000)]                           # HTML's colspan limit
+    assert rows[2] == [("E", 1, 5)]                              # clamped to the table's size (its 5 cells)
+    assert d.notes == ["1 cell span(s) of table 1 reached past the table and were cut to its size."]
 
 
 PAGE = f"<html><head>{{meta}}</head><body><p>{TITLE}</p><p>一、总体情况（朱镕基、王堃）</p></body></html>"

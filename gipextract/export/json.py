@@ -24,37 +24,16 @@ Shape::
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 from .. import report as _report
 
 
 def report_to_dict(report: _report.Report) -> dict:
-    """The JSON document of ``report`` as a dict (module docstring)."""
-    from .. import __version__
-
-    tables: dict = {}
-    for c in report.cells.values():
-        node = tables
-        for part in c.key.split(".")[:-1]:
-            node = node.setdefault(part, {})
-        node[c.col_key] = {"value": c.value, "unit": c.unit, "raw": c.raw, "flag": c.flag, "where": c.where}
-    return {
-        "gipextract": __version__,
-        "source": asdict(report.source),
-        "agency": report.agency,
-        "year": report.year,
-        "template": report.template,
-        "table_versions": dict(report.table_versions),
-        "title": list(report.title),
-        "sections": {k: {"heading": report.headings.get(k), "text": v} for k, v in report.sections.items()},
-        "tables": tables,
-        "extra_rows": [asdict(e) for e in report.extra_rows],
-        "findings": [f.to_dict() for f in report.findings],
-        "narrative": [f.to_dict() for f in report.narrative],
-    }
+    """The JSON document of ``report`` as a dict (module docstring): the
+    model's own :meth:`~gipextract.report.Report.to_dict`."""
+    return report.to_dict()
 
 
 def to_json(report: _report.Report, indent: int | None = 2) -> str:
     """``report`` as JSON text, non-ASCII kept (no ``\\uXXXX``), ending in a newline."""
-    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=indent) + "\n"
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=indent) + "\n"

@@ -52,7 +52,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from lxml import etree
 
-from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
+from ..document import Cell, Document, Paragraph, Source, TableBlock, clamp_tables, join_lines
 from ..errors import ReadError, UnsupportedFormatError
 
 #: Largest total inflated size of the package's members (bytes).
@@ -381,4 +381,5 @@ def read_docx(data: bytes, source: Source) -> Document:
     walker = _Walker()
     if body is not None:
         walker.container(body)
-    return Document(walker.blocks, source, walker.notes, walker.incomplete)
+    notes = walker.notes + clamp_tables(walker.blocks, source.path)
+    return Document(walker.blocks, source, notes, walker.incomplete)

@@ -46,20 +46,21 @@ from __future__ import annotations
 
 import codecs
 import email
+import email.parser
 import email.policy
 import re
 
 from lxml import etree
 
-from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
+from ..document import Cell, Document, Paragraph, Source, TableBlock, clamp_tables, join_lines
 from ..errors import ReadError
-from .encoding import decode
+from .encoding import Decoded, decode_text
 
 #: Share of the page's non-link text that the report body must hold (step 4).
 BODY_SHARE = 0.8
 
-_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
-                      re.I)
+_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)"""
+                      rb"""|<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.I)
 _SNIFF_BYTES = 16384
 _HTML_START = re.compile(rb"""(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*|<\?xml[^>]*>\s*)*"""
                          rb"""<(?:!doctype\s+html|html|head|body|meta|title|div|p|span|table|font|center)\b""", re.S)
@@ -84,6 +85,14 @@ _SPAN_LIMIT = {"colspan": 1000, "rowspan": 65534}
 #: so this keeps a page under ~0.4 GB).  For a Word "single file web page"
 #: (MHTML) it applies to the HTML part, not to the embedded images.
 MAX_HTML_BYTES = 4 * 2**20
+#: The most MHTML parts looked through for the page (Word puts the page first,
+#: then one part per image).
+MAX_MHTML_PARTS = 1000
+#: The largest encoded page part of an MHTML file decoded (quoted-printable
+#: takes up to 3 bytes per byte, so the page itself is still bounded by
+#: :data:`MAX_HTML_BYTES` after decoding).
+MAX_MHTML_PART_BYTES = 3 * MAX_HTML_BYTES
+_MHTML_HEADER_BYTES = 64 * 1024
 
 
 def _codec(name: str, data: bytes) -> str | None:
@@ -122,22 +131,68 @@ def looks_like_html(data: bytes) -> bool:
     return _HTML_START.match(low) is not None
 
 
-def _unwrap_mhtml(data: bytes) -> tuple[bytes, str | None] | None:
+def _unwrap_mhtml(data: bytes, path: str) -> tuple[bytes, str | None] | None:
     """The first ``text/html`` part of an MHTML file and its declared charset,
-    or ``None`` if ``data`` is not MHTML."""
+    or ``None`` if ``data`` is not MHTML.
+
+    Bounded before anything is parsed: the parts are found by scanning for the
+    boundary (the message is never parsed whole), only the headers of the
+    parts before the page are read (at most :data:`MAX_MHTML_PARTS` of them),
+    and the page part is decoded only if its encoded size is at most
+    :data:`MAX_MHTML_PART_BYTES`.
+
+    :raises ReadError: more parts before the page than allowed, or a page part
+        too large (naming ``path``).
+    """
     low = data[:4096].lower()
     if b"mime-version:" not in low or b"multipart/related" not in low:
         return None
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
-    for part in msg.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                return payload, part.get_content_charset()
+    head_end = _blank_line(data, 0, _MHTML_HEADER_BYTES)
+    if head_end is None:
+        return None
+    top = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data[:head_end])
+    boundary = top.get_boundary()
+    if not boundary:
+        return None
+    delim = b"\n--" + boundary.encode("ascii", "replace")
+    pos = data.find(delim, head_end - 2)
+    for n in range(MAX_MHTML_PARTS + 1):
+        if pos < 0:
+            return None
+        start = data.find(b"\n", pos + len(delim))  # the rest of the delimiter line
+        if start < 0 or data[pos + len(delim):pos + len(delim) + 2] == b"--":  # the closing delimiter
+            return None
+        if n == MAX_MHTML_PARTS:
+            raise ReadError(f"an MHTML file with more than {MAX_MHTML_PARTS} parts before its page: refused",
+                            path=path)
+        nxt = data.find(delim, start)
+        end = nxt if nxt >= 0 else len(data)
+        hdr_end = _blank_line(data, start + 1, _MHTML_HEADER_BYTES)
+        if hdr_end is not None and hdr_end <= end:
+            part_head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(
+                data[start + 1:hdr_end])
+            if part_head.get_content_type() == "text/html":
+                if end - start > MAX_MHTML_PART_BYTES:
+                    raise ReadError(f"the page part of the MHTML file is {(end - start) / 2**20:.1f} MiB "
+                                    f"encoded, more than the {MAX_MHTML_PART_BYTES // 2**20} MiB a report's "
+                                    f"page can be", path=path)
+                part = email.message_from_bytes(data[start + 1:end], policy=email.policy.compat32)
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    return payload, part.get_content_charset()
+        pos = nxt
     return None
 
 
-def decode_html(data: bytes, path: str, declared: str | None = None) -> tuple[str, str]:
+def _blank_line(data: bytes, start: int, limit: int) -> int | None:
+    """The end of the header block starting at ``start`` (just past its blank
+    line), looked for in the next ``limit`` bytes; ``None`` if there is none."""
+    window = data[start:start + limit]
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := window.find(sep)) >= 0]
+    return start + min(ends) if ends else None
+
+
+def decode_html(data: bytes, path: str, declared: str | None = None) -> Decoded:
     """Decode an HTML page (module docstring, step 1) → ``(text, encoding)``.
 
     :param declared: a charset declared outside the page (an MHTML part's
@@ -145,7 +200,7 @@ def decode_html(data: bytes, path: str, declared: str | None = None) -> tuple[st
     :raises ReadError: binary data.
     :raises DecodeError: no supported encoding fits.
     """
-    return decode(data, path, declared=(declared and _codec(declared, data)) or sniff_charset(data))
+    return decode_text(data, path, declared=(declared and _codec(declared, data)) or sniff_charset(data))
 
 
 def _hidden(style: str) -> bool:
@@ -165,7 +220,8 @@ def _span(el, name: str) -> int:
     m = re.match(r"\s*(\d+)", raw)
     if not m:
         return 1
-    return min(int(m.group(1)), _SPAN_LIMIT[name])
+    digits = m.group(1).lstrip("0") or "0"
+    return _SPAN_LIMIT[name] if len(digits) > 9 else min(int(digits), _SPAN_LIMIT[name])
 
 
 class _Walker:
@@ -339,7 +395,7 @@ def read_html(data: bytes, source: Source) -> Document:
     :raises ReadError: binary data, or markup lxml cannot parse at all.
     :raises DecodeError: no supported encoding fits.
     """
-    mhtml = _unwrap_mhtml(data)
+    mhtml = _unwrap_mhtml(data, source.path)
     if mhtml is not None:
         data, declared = mhtml
     else:
@@ -347,7 +403,7 @@ def read_html(data: bytes, source: Source) -> Document:
     if len(data) > MAX_HTML_BYTES:  # the markup itself; an MHTML file's images do not count
         raise ReadError(f"the HTML is {len(data) / 2**20:.1f} MiB, more than the {MAX_HTML_BYTES // 2**20} MiB "
                         f"a report's page can be", path=source.path)
-    text, source.encoding = decode_html(data, source.path, declared)
+    text, source.encoding, notes = decode_html(data, source.path, declared)
     root = _parse(text, source.path)
     walker = _Walker()
     body = root.find("body")
@@ -360,4 +416,4 @@ def read_html(data: bytes, source: Source) -> Document:
         t = " ".join("".join(title.itertext()).split())
         if t and not (blocks and isinstance(blocks[0], Paragraph) and blocks[0].text == t):
             blocks.insert(0, Paragraph(t, where="<title>"))
-    return Document(blocks, source)
+    return Document(blocks, source, notes + clamp_tables(blocks, source.path))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from ..document import Cell, Document, Paragraph, Source, TableBlock
-from .encoding import decode
+from .encoding import decode_text
 from .text import layout_tables
 
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -52,7 +52,7 @@ def read_markdown(data: bytes, source: Source) -> Document:
     :param source: provenance; its ``encoding`` is filled in.
     :raises ReadError: binary data.  :raises DecodeError: no supported encoding fits.
     """
-    text, source.encoding = decode(data, source.path)
+    text, source.encoding, notes = decode_text(data, source.path)
     blocks: list = []
     table: list[list[Cell]] = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -68,4 +68,4 @@ def read_markdown(data: bytes, source: Source) -> Document:
             blocks.append(Paragraph(line, where=f"line {number}"))
     if table:
         blocks.append(TableBlock(table, where=table[0][0].where))
-    return Document(layout_tables(blocks), source)
+    return Document(layout_tables(blocks), source, notes)

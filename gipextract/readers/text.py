@@ -35,7 +35,7 @@ from lark.exceptions import LarkError
 from ..document import Cell, Document, Paragraph, Source, TableBlock, join_lines
 from ..errors import ReadError
 from ..values import looks_like_value
-from .encoding import decode
+from .encoding import decode_text
 from .layout import Line, is_page_marker, layout_blocks, split_cells
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
@@ -57,7 +57,7 @@ class _ToBlocks(Transformer):
                 continue
             if line:
                 cells.append(Cell(text, where=f"line {line}"))
-            text, line = tok.strip(_STRIP), tok.line
+            text, line = tok.strip(_STRIP), tok.line or 0
         cells.append(Cell(text, where=f"line {line}"))
         return cells
 
@@ -126,7 +126,7 @@ def parse_text(text: str, source: Source) -> Document:
     :raises ReadError: if the layout cannot be tokenized (names the line).
     """
     try:
-        blocks = _parser().parse(prepare(text))
+        blocks: list = _parser().parse(prepare(text))  # type: ignore[assignment]  # the transformer's list
     except LarkError as e:  # the grammar accepts any line sequence; this is a bug guard
         line = getattr(e, "line", None)
         raise ReadError(f"cannot tokenize the text layout: {e.__class__.__name__}", path=source.path,
@@ -170,5 +170,7 @@ def read_text(data: bytes, source: Source) -> Document:
     :raises ReadError: binary data.
     :raises DecodeError: no supported encoding fits.
     """
-    text, source.encoding = decode(data, source.path)
-    return parse_text(text, source)
+    text, source.encoding, notes = decode_text(data, source.path)
+    doc = parse_text(text, source)
+    doc.notes[:0] = notes
+    return doc

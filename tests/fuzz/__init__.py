@@ -1,0 +1,1 @@
+"""The fuzz harness of every reader (see harness.py)."""
