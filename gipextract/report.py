@@ -198,7 +198,8 @@ class Report:
         depth = max(len(c.path) for c in cols)
         data: dict[tuple, list] = {}
         for c in cols:
-            dtype = "Float64" if any(cc.kind == "money" for r in tt.rows for cc in r.columns if cc.path == c.path) else "Int64"
+            money = any(cc.kind == "money" for r in tt.rows for cc in r.columns if cc.path == c.path)
+            dtype = "Float64" if money else "Int64"
             values = []
             for r in tt.rows:
                 cell = next((self.cells.get(f"{name}.{r.key}.{cc.key}") for cc in r.columns if cc.path == c.path), None)
