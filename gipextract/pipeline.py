@@ -15,6 +15,7 @@ from typing import BinaryIO
 from .document import Document, Source
 from .errors import GipextractError, ReadError
 from .locate import Located, locate
+from .ocrcheck import check_ocr
 from .readers import detect_format, read_document
 from .readers.docx import MAX_UNCOMPRESSED as _DOCX_MAX_BYTES
 from .readers.pdf import MAX_BYTES as _PDF_MAX_BYTES
@@ -37,6 +38,7 @@ FORMAT_LIMITS: dict[str, int] = {
     "html": 64 * 2**20,  # a Word web page (MHTML) with its images; the markup itself: readers.html.MAX_HTML_BYTES
     "pdf": _PDF_MAX_BYTES,
     "docx": _DOCX_MAX_BYTES,
+    "image": _PDF_MAX_BYTES,  # page images; their pixels are bounded by readers.ocr.MAX_PIXELS before decoding
 }
 #: No input larger than this is read at all (the largest of :data:`FORMAT_LIMITS`):
 #: :func:`load` reads at most ``MAX_INPUT_BYTES + 1`` bytes of a file or stream.
@@ -170,7 +172,7 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    return validate(reconstruct(locate_document(read_document_from(src, format, name))))
+    return validate(check_ocr(reconstruct(locate_document(read_document_from(src, format, name)))))
 
 
 def locate_document(doc: Document) -> Located:

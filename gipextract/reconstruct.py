@@ -323,7 +323,8 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
                 message=f"{TABLE_NAMES[name]}: cell {row.label} / {col.label} reads {cell.text!r}, "
                         f"which is not a {'amount' if col.kind == MONEY else 'count'} ({cell.where or seg.where})."))
         cells[key] = CellValue(key, name, rkey, col.key, rlabel, col.path[-1], pv.value, unit, cell.text,
-                               pv.flag, cell.where or seg.where)
+                               pv.flag or ("ocr" if cell.confidence is not None else None), cell.where or seg.where,
+                               cell.confidence, cell.alternatives)
 
 
 def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
@@ -481,7 +482,7 @@ def reconstruct(located: Located) -> Report:
     report = Report(source=doc.source, agency=located.agency, year=located.year,
                     sections={k: s.text for k, s in located.sections.items()},
                     headings={k: s.heading for k, s in located.sections.items()},
-                    title=located.title)
+                    title=located.title, needs_ocr=doc.needs_ocr)
     # Reading problems the reader noted (a table in a text box, a nested table) are info findings.
     report.findings.extend(Finding("reader_note", "info", None, message=note) for note in doc.notes)
     segs = {t: segment_rows(located.tables[t]) for t in TABLES}

@@ -52,6 +52,10 @@ class CellValue:
         such cell (``row_missing``).
     :ivar flag: why ``value`` is ``None`` or special, or ``None``.
     :ivar where: the cell's place in the source (``"line 104"``), if known.
+    :ivar confidence: for a cell read by OCR (flag ``ocr``, or ``ocr_uncertain``
+        when :mod:`gipextract.ocrcheck` nulled it), the recogniser's score
+        (0–1); ``None`` for a cell read from text.
+    :ivar alternatives: other OCR readings of the cell (never its value).
     """
 
     key: str
@@ -65,6 +69,8 @@ class CellValue:
     raw: str | None
     flag: str | None
     where: str | None = None
+    confidence: float | None = None
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -125,6 +131,8 @@ class Report:
         table present, in template order.
     :ivar findings: reading problems and (once validated) identity findings.
     :ivar extra_rows: rows with numbers the template does not have.
+    :ivar needs_ocr: True when the source's pages are pictures that were not
+        read (OCR not installed): its tables are unknown, not absent.
     """
 
     source: Source
@@ -138,6 +146,7 @@ class Report:
     cells: dict[str, CellValue] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     extra_rows: list[ExtraRow] = field(default_factory=list)
+    needs_ocr: bool = False
     _frames: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- pandas views -------------------------------------------------------
@@ -206,7 +215,9 @@ class Report:
         ``table``, ``row_key``, ``col_key``, ``row_label``, ``col_label``,
         ``value`` (``Float64``, nullable), ``unit``, ``raw``, ``flag``, and the
         report's ``source``, ``agency``, ``year`` (``Int64``), ``template``).
-        Rows in template order; 198 (V2019) or 200 (V2021) for a complete report."""
+        Rows in template order; 198 (V2019) or 200 (V2021) for a complete report.
+        A report read by OCR has one more column, ``confidence`` (``Float64``:
+        the recogniser's score, null for cells not read by OCR)."""
         if "tidy" not in self._frames:
             import pandas as pd
             cells = list(self.cells.values())
@@ -226,6 +237,8 @@ class Report:
             frame["agency"] = self.agency
             frame["year"] = pd.array([self.year] * len(cells), dtype="Int64")
             frame["template"] = self.template
+            if any(c.confidence is not None for c in cells):  # read by OCR: the recogniser's score of each cell
+                frame["confidence"] = pd.array([c.confidence for c in cells], dtype="Float64")
             self._frames["tidy"] = frame
         return self._frames["tidy"]
 

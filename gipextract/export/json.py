@@ -37,6 +37,8 @@ def report_to_dict(report: _report.Report) -> dict:
         for part in c.key.split(".")[:-1]:
             node = node.setdefault(part, {})
         node[c.col_key] = {"value": c.value, "unit": c.unit, "raw": c.raw, "flag": c.flag, "where": c.where}
+        if c.confidence is not None:  # read by OCR
+            node[c.col_key]["confidence"] = c.confidence
     return {
         "gipextract": __version__,
         "source": asdict(report.source),

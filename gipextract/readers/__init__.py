@@ -15,6 +15,7 @@ from .docx import read_docx
 from .encoding import looks_binary
 from .html import looks_like_html, read_html
 from .markdown import looks_like_markdown, read_markdown
+from .ocr import image_kind, read_image
 from .pdf import read_pdf
 from .text import read_text
 
@@ -26,13 +27,14 @@ READERS["html"] = read_html
 READERS["docx"] = read_docx
 READERS["pdf"] = read_pdf
 READERS["markdown"] = read_markdown
+READERS["image"] = read_image  # page images (PNG, JPEG, TIFF, BMP), read by OCR
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def detect_format(data: bytes, name: str = "") -> str:
     """The format of ``data``: ``"text"``, ``"markdown"`` (pipe tables),
-    ``"html"``, ``"docx"`` or ``"pdf"``,
+    ``"html"``, ``"docx"``, ``"pdf"`` or ``"image"`` (PNG, JPEG, TIFF, BMP, GIF by their magic bytes),
     decided from the content (magic bytes, markup), the extension of ``name``
     being only a tie-breaker.
 
@@ -49,6 +51,8 @@ def detect_format(data: bytes, name: str = "") -> str:
         return "docx"
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return "pdf"
+    if image_kind(data) is not None:
+        return "image"
     if data.startswith(_OLE2):
         raise UnsupportedFormatError(
             "a legacy binary Word/WPS document (.doc/.wps), which gipextract cannot read; "

@@ -188,7 +188,7 @@ def _binary(gray: np.ndarray) -> np.ndarray:
     return cv2.bitwise_and(adaptive, (gray < 200).astype(gray.dtype) * 255)
 
 
-def _snap(values: list[float], tol: float) -> list[float]:
+def _snap(values: Sequence[float], tol: float) -> list[float]:
     out: list[list[float]] = []
     for v in sorted(values):
         if out and v - out[-1][-1] <= tol:
@@ -230,7 +230,6 @@ def _cells(mask: np.ndarray, ox: int, oy: int, u: float) -> _Grid | None:
     """The enclosed regions of one table's ruling mask → a :class:`_Grid`
     (``None`` when it is not a table of at least 2 × 2 cells)."""
     import cv2
-    import numpy as np
 
     padded = cv2.copyMakeBorder(mask, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
     n, _, stats, _ = cv2.connectedComponentsWithStats(255 - padded, connectivity=4)
@@ -352,7 +351,7 @@ def _table_block(page: _Page, grid: _Grid, binary: np.ndarray, ruling: np.ndarra
     crops = [_pad_crop(page.gray, *b, pad) for lines in per_cell for b in lines]
     results = iter(_recognise(crops))
     slots: dict[tuple[int, int], Cell] = {}
-    for (x0, y0, x1, y1, r, c, rs, cs), lines in zip(grid.cells, per_cell):
+    for (*_, r, c, rs, cs), lines in zip(grid.cells, per_cell):
         read = [(b, *next(results)) for b in lines]
         if not read:
             slots[(r, c)] = Cell("", rs, cs, where)
@@ -366,7 +365,7 @@ def _table_block(page: _Page, grid: _Grid, binary: np.ndarray, ruling: np.ndarra
             alts = tuple(dict.fromkeys((text, *alts)))
             text = "—"
         slots[(r, c)] = Cell(text, rs, cs, where, confidence=round(conf, 4), alternatives=alts)
-    covered = set()
+    covered: set[tuple[int, int]] = set()
     for (r, c), cell in slots.items():
         covered.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
     rows: list[list[Cell]] = []
@@ -571,8 +570,9 @@ def read_image(data: bytes, source: Source) -> Document:
                         incomplete=True, needs_ocr=True)
     pages = list(_frames(data, source))
     blocks = ocr_pages(pages, source)
-    note = f"Read by OCR ({kind}, {len(pages)} page{'s' if len(pages) != 1 else ''})."
-    return Document(blocks, source, [note])
+    note = (f"A page image ({kind}, {len(pages)} page{'s' if len(pages) != 1 else ''}) read by OCR: a row OCR "
+            f"did not find is unknown, not absent.")
+    return Document(blocks, source, [note], incomplete=True)
 
 
 def render_pdf_pages(data: bytes, numbers: Sequence[int], source: Source) -> list[tuple[int, Image.Image]]:
@@ -617,3 +617,32 @@ def ocr_pdf_pages(data: bytes, numbers: Sequence[int], source: Source) -> dict[i
         for n in g[1:]:
             out[n] = []
     return out
+
+
+def with_ocr_pages(data: bytes, source: Source, numbers: Sequence[int], items: list[list[Any]],
+                   assemble: Any, notes: list[str]) -> Document:
+    """The PDF reader's document with its picture pages (``numbers``, 1-based)
+    read by OCR: ``items`` are the text-layer reader's per-page items, turned
+    into blocks by ``assemble``; the OCR pages' blocks take their place in
+    page order.  The reader's notes that those pages need OCR are replaced by
+    one saying they were read by OCR; the document stays ``incomplete`` (a
+    row OCR did not find is unknown, not absent).
+
+    :raises ReadError: PDFium cannot render the document.
+    """
+    ocred = ocr_pdf_pages(data, numbers, source)
+    blocks: list[Block] = []
+    run: list[Any] = []
+    for n, page_items in enumerate(items, start=1):
+        if n in ocred:
+            blocks.extend(assemble(run))
+            run = []
+            blocks.extend(ocred[n])
+        else:
+            run.append(page_items)
+    blocks.extend(assemble(run))
+    kept = [note for note in notes if "needs OCR" not in note]
+    which = "any page" if len(numbers) == len(items) else f"page {', '.join(str(n) for n in numbers)}"
+    kept.append(f"The PDF has no text layer on {which}: it was read by OCR, so a row OCR did not find there is "
+                f"unknown, not absent.")
+    return Document(blocks, source, kept, incomplete=True)
