@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import io
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -535,15 +536,20 @@ def _frames(data: bytes, source: Source) -> Iterator[tuple[int, Image.Image]]:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
+            img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:
+        raise ReadError(f"the image has more than the {MAX_PIXELS:,} pixels a page image may have",
+                        path=source.path) from e
+    except (UnidentifiedImageError, OSError, ValueError) as e:
         raise ReadError(f"not a readable image ({e.__class__.__name__}: {e})", path=source.path) from e
     for i, frame in enumerate(ImageSequence.Iterator(img), start=1):
         if i > MAX_PAGES:
             raise ReadError(f"the image has more than {MAX_PAGES} pages; not a report", path=source.path)
         w, h = frame.size
         if w * h > MAX_PIXELS:
-            raise ReadError(f"page {i} is {w} × {h} pixels, more than the {MAX_PIXELS:,} a page image may have",
+            raise ReadError(f"page {i} is {w} × {h} pixels, more than the {MAX_PIXELS:,} pixels a page image may have",
                             path=source.path)
         try:
             frame.load()
