@@ -13,8 +13,10 @@ resolution, estimated from the page width as an A4 page (595 pt).
 Each page goes through these steps:
 
 1. **Normalise**: grey scale; a page far below or above ~200 dpi is scaled to
-   it.  No smoothing: a median filter would erase thin ruling lines; scan
-   speckle is taken out of each cell's ink by a 2×2 opening instead.
+   it.  The ruling is found on the page as it is (a median filter would
+   erase thin lines); text is found and read on a median-filtered copy (scan
+   speckle would read as ``.``), and speckle is taken out of each cell's ink
+   by a 2×2 opening.
 2. **Deskew**: the angle (±5°) that makes the ink's row profile sharpest
    (projection-profile variance, searched coarse then fine on a reduced
    copy); the page is turned back by it.
@@ -138,6 +140,7 @@ class _Page:
     gray: np.ndarray
     unit: float  # pixels per point
     angle: float = 0.0
+    clean: Any = None  # ``gray`` median-filtered (scan speckle out), for the detector and recogniser
 
 
 def _normalise(number: int, img: Image.Image) -> _Page:
@@ -157,6 +160,7 @@ def _normalise(number: int, img: Image.Image) -> _Page:
         hh, ww = gray.shape
         m = cv2.getRotationMatrix2D((ww / 2, hh / 2), page.angle, 1.0)
         page.gray = cv2.warpAffine(gray, m, (ww, hh), flags=cv2.INTER_CUBIC, borderValue=255)
+    page.clean = cv2.medianBlur(page.gray, 3)
     return page
 
 
@@ -334,13 +338,13 @@ def _table_block(page: _Page, grid: _Grid, binary: np.ndarray, ruling: np.ndarra
     import numpy as np
 
     ink_all = binary.copy()
-    ink_all[ruling > 0] = 0
+    ink_all[cv2.dilate(ruling, np.ones((5, 5), np.uint8)) > 0] = 0  # and the grey edges of the lines
     ink_all = cv2.morphologyEx(ink_all, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # scan speckle is not ink
     # the lines to read in each cell: detected boxes by centre, else the ink's box
     per_cell: list[list[tuple[int, int, int, int]]] = []
     for x0, y0, x1, y1, *_ in grid.cells:
         inside = [b for b in boxes if x0 <= (b[0] + b[2]) / 2 <= x1 and y0 <= (b[1] + b[3]) / 2 <= y1]
-        m = max(1, round(0.8 * u))
+        m = max(3, round(1.5 * u))
         ink = ink_all[y0 + m:y1 - m, x0 + m:x1 - m]
         lines: list[tuple[int, int, int, int]] = []
         for bx0, by0, bx1, by1 in sorted(inside, key=lambda b: (b[1], b[0])):
@@ -354,7 +358,7 @@ def _table_block(page: _Page, grid: _Grid, binary: np.ndarray, ruling: np.ndarra
             if tight is not None and (tight[3] - tight[1]) >= 2.5 * u:
                 lines.append((x0 + m + tight[0], y0 + m + tight[1], x0 + m + tight[2], y0 + m + tight[3]))
         per_cell.append(lines)
-    crops = [_pad_crop(page.gray, *b, pad) for lines in per_cell for b in lines]
+    crops = [_pad_crop(page.clean, *b, pad) for lines in per_cell for b in lines]
     results = iter(_recognise(crops))
     slots: dict[tuple[int, int], Cell] = {}
     for (*_, r, c, rs, cs), lines in zip(grid.cells, per_cell):
@@ -366,7 +370,7 @@ def _table_block(page: _Page, grid: _Grid, binary: np.ndarray, ruling: np.ndarra
         conf = min(s for _, _, s in read) if text else 0.0
         alts: tuple[str, ...] = ()
         if len(read) == 1 and conf < REREAD_BELOW:
-            alts = _alternatives(page.gray, read[0][0], pad, text)
+            alts = _alternatives(page.clean, read[0][0], pad, text)
         if text in _DASH_LIKE:  # a dash and 一 have one shape: the recogniser cannot tell them apart
             alts = tuple(dict.fromkeys((text, *alts)))
             text = "—"
@@ -393,7 +397,7 @@ def _lines(page: _Page, boxes: list[tuple[int, int, int, int]]) -> list[tuple[fl
     """The text boxes outside tables → layout lines with their top (pixels), recognised (step 6)."""
     u = page.unit
     pad = max(4, round(3 * u))
-    read = _recognise([_pad_crop(page.gray, *b, pad) for b in boxes])
+    read = _recognise([_pad_crop(page.clean, *b, pad) for b in boxes])
     items = [(b, t, s) for b, (t, s) in zip(boxes, read) if t]
     items.sort(key=lambda it: (it[0][1] + it[0][3]) / 2)
     rows: list[list[tuple[tuple[int, int, int, int], str, float]]] = []
@@ -454,7 +458,7 @@ def _read_page(number: int, img: Image.Image) -> tuple[list[tuple[str, Any]], _P
     page = _normalise(number, img)
     binary = _binary(page.gray)
     grids, ruling = _grids(page, binary)
-    boxes = _detect(page.gray)
+    boxes = _detect(page.clean)
     items: list[tuple[float, str, Any]] = []
     outside = []
     for b in boxes:
