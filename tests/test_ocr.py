@@ -57,7 +57,7 @@ def scanned_v2021():
 
 @pytest.fixture(scope="module")
 def scanned_v2019_tiff():
-    """v2019_county drawn without ruling lines (the unruled case), scanned at 300 dpi, as one multi-page TIFF."""
+    """v2019_county scanned at 300 dpi (pages turned −1°, +0.5°), as one multi-page TIFF."""
     pages = scanmaker.scan(pdfmaker.report_pdf(expected("v2019_county")), dpi=300, angles=(-1.0, 0.5))
     return gipextract.read_report(scanmaker.image_file(pages, "TIFF", compression="tiff_lzw"), name="v2019.tiff")
 
