@@ -79,7 +79,7 @@ def test_ocr_cells_are_flagged_and_keep_their_confidence(scanned_v2021):
     assert c.value == 45 and c.flag == "ocr" and 0 < c.confidence <= 1
     tidy = r.tidy()
     assert "confidence" in tidy.columns and tidy["confidence"].notna().sum() >= 190
-    node = r.to_dict()["tables"]["t3"]["total"]["total"]
+    node = r.to_dict()["tables"]["t3"]["results_total"]["total"]
     assert node["flag"] == "ocr" and node["confidence"] == c.confidence
     assert any(f.rule == "reader_note" and "read by OCR" in f.message for f in r.findings)
 
