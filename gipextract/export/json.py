@@ -15,6 +15,7 @@ Shape::
       "findings": [{"rule", "severity", "table", "cells", "expected", "actual", "message"}, …]
     }
 
+A cell read by OCR also has ``"confidence"`` (the recogniser's score, 0–1).
 ``tables`` nests each cell under the parts of its canonical key (spec §10):
 ``tables["t2"]["art20_5"]["administrative_licensing"]["decisions"]``.
 """

@@ -24,6 +24,7 @@ Each page goes through these steps:
    line masks by morphological opening with long thin kernels (30 pt and
    14 pt: longer than any stroke of a character, shorter than a cell).  Each
    connected piece of ruling large enough to be a table is one table; its
+   box is closed (a table cut by a page break has no rule at the cut); its
    cells are the enclosed regions between the lines, each an origin cell whose
    row and column spans come from the table's snapped row and column
    boundaries.  Slots no region covers get an empty cell.
@@ -254,6 +255,9 @@ def _cells(mask: np.ndarray, ox: int, oy: int, u: float) -> _Grid | None:
     (``None`` when it is not a table of at least 2 × 2 cells)."""
     import cv2
 
+    mask = mask.copy()  # close the table's box: a table cut by a page break has no rule at the cut
+    mask[:2, :] = mask[-2:, :] = 255
+    mask[:, :2] = mask[:, -2:] = 255
     padded = cv2.copyMakeBorder(mask, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
     n, _, stats, _ = cv2.connectedComponentsWithStats(255 - padded, connectivity=4)
     ph, pw = padded.shape
