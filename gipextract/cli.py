@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: The reader names ``--input-format`` accepts (``gipextract.readers.READERS``; a test
 #: checks that the two agree, so the readers need not be imported to build the options).
-READER_NAMES = ("docx", "html", "markdown", "pdf", "text", "doc", "wps", "rtf", "odt")  # == readers.READERS (tested)
+READER_NAMES = ("docx", "html", "markdown", "pdf", "text", "doc", "wps", "rtf", "odt", "image")
 #: The formats ``extract --format`` accepts (the stream formats of ``gipextract.export.EXPORTERS``;
 #: a test checks that the two agree).
 FORMATS = ("json", "csv", "jsonl", "xlsx")

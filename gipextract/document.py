@@ -57,12 +57,19 @@ class Cell:
     :ivar colspan: grid columns covered, ≥ 1.
     :ivar where: where the cell is in the source (``"line 37"``, ``"page 3"``),
         for messages; ``None`` if the reader cannot tell.
+    :ivar confidence: for a cell read by OCR, the recogniser's score of its
+        text (0–1; ``0.0`` for ink read as nothing); ``None`` for a cell read
+        from text.
+    :ivar alternatives: for a cell read by OCR, other readings of it (a re-read
+        at another scale or binarisation), never used as its text.
     """
 
     text: str
     rowspan: int = 1
     colspan: int = 1
     where: str | None = None
+    confidence: float | None = None
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from . import convert, narrative
 from .document import Document, Source
 from .errors import GipextractError, ReadError
 from .locate import Located, locate
+from .ocrcheck import check_ocr
 from .readers import detect_format, read_document
 from .readers.docx import MAX_UNCOMPRESSED as _DOCX_MAX_BYTES
 from .readers.pdf import MAX_BYTES as _PDF_MAX_BYTES
@@ -39,6 +40,7 @@ FORMAT_LIMITS: dict[str, int] = {
     "pdf": _PDF_MAX_BYTES,
     "docx": _DOCX_MAX_BYTES,
     **dict.fromkeys(convert.LEGACY_FORMATS, convert.MAX_BYTES),  # converted to DOCX (gipextract/convert.py)
+    "image": _PDF_MAX_BYTES,  # page images; their pixels are bounded by readers.ocr.MAX_PIXELS before decoding
 }
 #: No input larger than this is read at all (the largest of :data:`FORMAT_LIMITS`):
 #: :func:`load` reads at most ``MAX_INPUT_BYTES + 1`` bytes of a file or stream.
@@ -176,7 +178,7 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    return narrative.apply(validate(reconstruct(locate_document(read_document_from(src, format, name)))))
+    return narrative.apply(validate(check_ocr(reconstruct(locate_document(read_document_from(src, format, name))))))
 
 
 def locate_document(doc: Document) -> Located:

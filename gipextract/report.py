@@ -52,6 +52,10 @@ class CellValue:
         such cell (``row_missing``).
     :ivar flag: why ``value`` is ``None`` or special, or ``None``.
     :ivar where: the cell's place in the source (``"line 104"``), if known.
+    :ivar confidence: for a cell read by OCR (flag ``ocr``, or ``ocr_uncertain``
+        when :mod:`gipextract.ocrcheck` nulled it), the recogniser's score
+        (0–1); ``None`` for a cell read from text.
+    :ivar alternatives: other OCR readings of the cell (never its value).
     """
 
     key: str
@@ -65,6 +69,8 @@ class CellValue:
     raw: str | None
     flag: str | None
     where: str | None = None
+    confidence: float | None = None
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -222,7 +228,9 @@ class Report:
         ``table``, ``row_key``, ``col_key``, ``row_label``, ``col_label``,
         ``value`` (``Float64``, nullable), ``unit``, ``raw``, ``flag``, and the
         report's ``source``, ``agency``, ``year`` (``Int64``), ``template``).
-        Rows in template order; 198 (V2019) or 200 (V2021) for a complete report."""
+        Rows in template order; 198 (V2019) or 200 (V2021) for a complete report.
+        A report read by OCR has one more column, ``confidence`` (``Float64``:
+        the recogniser's score, null for cells not read by OCR)."""
         if "tidy" not in self._frames:
             import pandas as pd
             cells = list(self.cells.values())
@@ -242,6 +250,8 @@ class Report:
             frame["agency"] = self.agency
             frame["year"] = pd.array([self.year] * len(cells), dtype="Int64")
             frame["template"] = self.template
+            if any(c.confidence is not None for c in cells):  # read by OCR: the recogniser's score of each cell
+                frame["confidence"] = pd.array([c.confidence for c in cells], dtype="Float64")
             self._frames["tidy"] = frame
         return self._frames["tidy"]
 
@@ -284,6 +294,8 @@ class Report:
             for part in c.key.split(".")[:-1]:
                 node = node.setdefault(part, {})
             node[c.col_key] = {"value": c.value, "unit": c.unit, "raw": c.raw, "flag": c.flag, "where": c.where}
+            if c.confidence is not None:  # read by OCR
+                node[c.col_key]["confidence"] = c.confidence
         return {
             "gipextract": __version__,
             "source": asdict(self.source),

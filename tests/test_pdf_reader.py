@@ -128,7 +128,14 @@ def test_hybrid_report_is_mixed_and_a_typo_label_still_matches(ruled):
     assert len(r.cells) == 186
 
 
-def test_scanned_pdf_says_ocr_is_needed():
+@pytest.fixture
+def no_ocr(monkeypatch):
+    """As on a machine without the ``ocr`` extra."""
+    from gipextract.readers import ocr
+    monkeypatch.setattr(ocr, "available", lambda: False)
+
+
+def test_scanned_pdf_says_ocr_is_needed(no_ocr):
     r = report(pdfmaker.scanned_pdf())
     assert not r.has_tables()
     absent = [f for f in r.findings if f.rule == "table_absent"]
@@ -137,7 +144,7 @@ def test_scanned_pdf_says_ocr_is_needed():
     assert [f.rule for f in r.findings if "no text layer" in f.message][0] == "reader_note"
 
 
-def test_page_without_text_layer_is_noted():
+def test_page_without_text_layer_is_noted(no_ocr):
     pages = pdfmaker.text_pdf(["一、总体情况", "本机关全年主动公开政府信息。"])
     d = doc(pages)
     assert d.notes == [] and not d.incomplete
@@ -277,7 +284,7 @@ def test_cli_extracts_a_pdf_and_refuses_a_broken_one(tmp_path):
     assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1 and str(bad) in r.stderr
 
 
-def test_text_layer_without_unicode_mapping_is_noted_not_read():
+def test_text_layer_without_unicode_mapping_is_noted_not_read(no_ocr):
     """Characters whose font maps them to no Unicode character (made-up glyph
     names, no ToUnicode): a page made of them has no usable text layer."""
     d = doc(pdfmaker.raw_pdf(pdfmaker.text_content(("ABCDEF", (1, 0, 0, 1, 72, 700))), font=pdfmaker.UNMAPPED_FONT))

@@ -17,6 +17,7 @@ Shape::
                      "readings", "also", "status", "table_values"}, …]
     }
 
+A cell read by OCR also has ``"confidence"`` (the recogniser's score, 0–1).
 ``tables`` nests each cell under the parts of its canonical key (spec §10):
 ``tables["t2"]["art20_5"]["administrative_licensing"]["decisions"]``.
 """

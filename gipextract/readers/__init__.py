@@ -16,6 +16,7 @@ from .docx import read_docx
 from .encoding import looks_binary
 from .html import looks_like_html, read_html
 from .markdown import looks_like_markdown, read_markdown
+from .ocr import image_kind, read_image
 from .pdf import read_pdf
 from .text import read_text
 
@@ -30,11 +31,13 @@ READERS["markdown"] = read_markdown
 #: Legacy formats (``doc``, ``wps``, ``rtf``, ``odt``) are converted to DOCX by
 #: :mod:`gipextract.convert` before reading (the pipeline does it), then read by the DOCX reader.
 READERS.update(dict.fromkeys(LEGACY_FORMATS, read_docx))
+READERS["image"] = read_image  # page images (PNG, JPEG, TIFF, BMP), read by OCR
 
 
 def detect_format(data: bytes, name: str = "") -> str:
     """The format of ``data``: ``"text"``, ``"markdown"`` (pipe tables),
-    ``"html"``, ``"docx"`` or ``"pdf"``, or a legacy format that is converted
+    ``"html"``, ``"docx"``, ``"pdf"``, ``"image"`` (PNG, JPEG, TIFF, BMP, GIF by
+    their magic bytes, read by OCR), or a legacy format that is converted
     to DOCX first (``"doc"``, ``"wps"``, ``"rtf"``, ``"odt"``: :func:`gipextract.convert.sniff`),
     decided from the content (magic bytes, markup), the extension of ``name``
     being only a tie-breaker.
@@ -54,6 +57,8 @@ def detect_format(data: bytes, name: str = "") -> str:
         return "docx"
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return "pdf"
+    if image_kind(data) is not None:
+        return "image"
     low = head.lower()
     if low.startswith((b"<!doctype html", b"<html", b"\xef\xbb\xbf<")) or b"<table" in low or b"<html" in low:
         return "html"

@@ -81,7 +81,8 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
                 message=f"{TABLE_NAMES[name]}: cell {row.label} / {col.label} reads {shown!r}, "
                         f"{why} ({cell.where or seg.where})."))
         cells[key] = CellValue(key, name, rkey, col.key, rlabel, col.path[-1], pv.value, unit, cell.text,
-                               pv.flag, cell.where or seg.where)
+                               pv.flag or ("ocr" if cell.confidence is not None else None), cell.where or seg.where,
+                               cell.confidence, cell.alternatives)
     return None
 
 

@@ -337,8 +337,14 @@ def read_pdf(data: bytes, source: Source, settings: PdfSettings | None = None) -
         notes.append(f"Page {_page_list(sorted(turned))} has text set mirrored or rotated "
                      f"({sum(turned.values())} characters), left unread: its reading order is not certain.")
     lost = bool(skipped or broken or turned or state[NO_TEXT] or state[UNMAPPED])
-    return Document(_assemble(items), source, notes, incomplete=lost,
-                    needs_ocr=bool(state[NO_TEXT] or state[UNMAPPED]))
+    pictures = sorted(state[NO_TEXT] + state[UNMAPPED])
+    if pictures:  # pages that are pictures: OCR (readers/ocr.py) when the extra is installed
+        from .. import ocr
+        if not ocr.available():
+            notes = [f"{n} Install OCR to read it: {ocr.INSTALL_HINT}" if "needs OCR" in n else n for n in notes]
+            return Document(_assemble(items), source, notes, incomplete=True, needs_ocr=True)
+        return ocr.with_ocr_pages(data, source, pictures, items, _assemble, notes)
+    return Document(_assemble(items), source, notes, incomplete=lost)
 
 
 
