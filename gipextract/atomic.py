@@ -151,7 +151,9 @@ def _remove(path: Path | str) -> None:
         pass
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (this process counts as running; a
+    process of another user that we may not signal counts as running too)."""
     if pid == os.getpid():
         return True
     try:
@@ -180,7 +182,7 @@ def recover(directory: str | os.PathLike) -> list[Path]:
         return done
     for name in names:
         m = _JOURNAL.match(name)
-        if not m or _alive(int(m.group(1))):
+        if not m or pid_alive(int(m.group(1))):
             continue
         journal = directory / name
         try:
@@ -201,7 +203,7 @@ def recover(directory: str | os.PathLike) -> list[Path]:
         _remove(journal)
     for name in names:
         m = _OURS.match(name)
-        if m and not _alive(int(m.group(1))):
+        if m and not pid_alive(int(m.group(1))):
             _remove(directory / name)
     return done
 

@@ -53,6 +53,7 @@ from pathlib import Path
 
 import olefile
 
+from .atomic import pid_alive
 from .errors import ReadError, UnsupportedFormatError
 
 #: The formats converted to DOCX before reading: what the input was.  ``.dot``
@@ -202,16 +203,6 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_stale_profiles() -> None:
     """Remove the profiles and working directories of converters whose process
     is gone (killed before it could clean up):
@@ -222,7 +213,7 @@ def _remove_stale_profiles() -> None:
                 pid = int(os.path.basename(p)[len(prefix):].split("-", 1)[0])
             except ValueError:
                 continue
-            if pid != os.getpid() and not _pid_alive(pid):
+            if pid != os.getpid() and not pid_alive(pid):
                 shutil.rmtree(p, ignore_errors=True)
 
 
