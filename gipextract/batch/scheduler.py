@@ -54,12 +54,14 @@ def _process_pool(jobs: int) -> ProcessPoolExecutor:
 
 def _stop_pool(pool: Executor) -> None:
     """Shut ``pool`` down now: cancel what has not started, end the workers."""
+    # the workers first: shutdown() forgets them (Python < 3.14), and the interpreter's exit would then
+    # wait for the file in flight (up to --timeout)
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python ≥ 3.14
     if terminate is not None:
         terminate()
         return
-    procs = list((getattr(pool, "_processes", None) or {}).values())
     for proc in procs:  # SIGKILL: a worker inside C code (a PDF's inflate) would not act on SIGTERM for long
         try:
             proc.kill()

@@ -354,7 +354,7 @@ _current: list[tuple[float, float | None] | None] = [None]
 
 #: Seconds past a file's time limit after which the watchdog of a worker
 #: process ends it (the ``SIGALRM`` could not stop code running in C).
-HARD_GRACE = 5.0
+HARD_GRACE = 2.0
 
 #: Seconds between the watchdog's checks.
 WATCH_EVERY = 0.2
