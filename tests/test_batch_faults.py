@@ -202,3 +202,40 @@ def test_a_full_disk_fails_in_one_line_and_leaves_no_temporary_file(tmp_path, re
     assert proc.returncode not in (0, 143) and len(lines) == 1 and "File too large" in lines[0], lines
     assert not (out / "manifest.csv").exists()
     assert not _no_temporaries(out)
+
+
+def test_the_journal_of_a_killed_batch_needs_resume_or_overwrite(tmp_path):
+    from gipextract.batch import OutdirInUse
+    from gipextract.batch.worker import FileResult
+
+    src = _archive(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    journal = Journal(out)
+    journal.begin(keep=False)
+    journal.append(FileResult(path="x.txt", sha256="0" * 64, format="text", status="ok"))
+    journal.close()
+    with pytest.raises(OutdirInUse, match="journal"):
+        run_batch([str(src)], out, jobs=1)
+    assert run_batch([str(src)], out, jobs=1, overwrite=True).counts["ok"] == 2
+    assert not (out / ".gipextract-journal").exists()
+
+
+def test_a_journal_cut_short_keeps_its_whole_records(tmp_path):
+    from gipextract.batch.worker import FileResult
+
+    journal = Journal(tmp_path)
+    journal.begin(keep=False)
+    a = FileResult(path="a.txt", sha256="a" * 64, format="text", status="ok", n_cells=1, cells_csv=b"x,1\n",
+                   facts={"t3.k": (1, None)}, wide=("1", ""), narrative_csv=b"n\n")
+    journal.append(a)
+    journal.append(FileResult(path="b.txt", sha256="b" * 64, format="text", status="ok", cells_csv=b"y" * 100))
+    journal.close()
+    data = journal.path.read_bytes()
+    journal.path.write_bytes(data[:-10])  # killed while writing the second record
+    index = journal.index()
+    assert list(index) == ["a.txt"] and journal.read(index["a.txt"][0]) == a
+    journal.begin(keep=True)  # a resume appends after the last whole record
+    journal.append(FileResult(path="c.txt", sha256="c" * 64, format="text", status="ok"))
+    journal.close()
+    assert list(journal.index()) == ["a.txt", "c.txt"]

@@ -242,7 +242,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         answer within ``dask_timeout`` seconds, or the ``organs`` file cannot
         be read (before anything is read or written).
 
-    SIGINT (Ctrl-C) and SIGTERM stop the batch after the input being written
+    SIGINT (Ctrl-C) and SIGTERM stop the batch within a second (the files in flight are dropped)
     and commit what was done (``summary.interrupted``, ``summary.signal``).
     """
     if resume and overwrite:
@@ -258,6 +258,9 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     if not resume and not overwrite and (root / "manifest.csv").exists():
         raise OutdirInUse("already holds a batch (manifest.csv); use --resume to continue it or --overwrite "
                           "to replace it", path=str(root))
+    if not resume and not overwrite and Journal(root).index():
+        raise OutdirInUse("holds the journal of a batch that was killed (.gipextract-journal); use --resume to "
+                          "continue it or --overwrite to start again", path=str(root))
     entries = discover(list(inputs), exclude=[root], include_globs=include, exclude_globs=exclude)
     summary = BatchSummary(root, total=len(entries))
     if on_start is not None:
