@@ -22,7 +22,6 @@ from gipextract.batch.scheduler import Scheduler
 from gipextract.batch.worker import Task, convert_one
 from gipextract.cli import main
 from gipextract.export.csv import tidy_csv
-from gipextract.export.parquet import batch_from_bytes
 from gipextract.readers import READERS
 from gipextract.report import TIDY_COLUMNS
 
@@ -418,7 +417,7 @@ def test_a_timed_out_file_is_failed_whatever_the_reader_catches(monkeypatch, tmp
     monkeypatch.setattr(worker, "read_report", reader)
     result = convert_one(Task(str(path), "r.txt", None, timeout))
     assert (result.status, result.error) == ("failed", f"took longer than {timeout:g} s to read (--timeout); not read")
-    assert (result.n_cells, result.cells_csv, result.cells_arrow, result.report_json, result.facts) == \
+    assert (result.n_cells, result.cells_csv, result.cells_columns, result.report_json, result.facts) == \
         (0, b"", None, None, {})
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     # no timer left running, the previous handler back
@@ -528,7 +527,7 @@ def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
     assert [r.path for r in results] == [t.name for t in tasks]
     failed = [r.path for r in results if r.status == "failed"]
     assert failed == ["crash.txt"] and "worker process died" in results[5].error
-    assert all(r.n_cells == 200 and batch_from_bytes(r.cells_arrow).num_rows == 200 for r in results if r.status == "ok")
+    assert all(r.n_cells == 200 and len(r.cells_columns[0]) == 200 for r in results if r.status == "ok")
     assert results[0].facts["t3.carried_over_prev.total"] == (7, None)
 
 

@@ -7,7 +7,7 @@ input converted (never for ``failed`` inputs, which a resume converts again).
 A record is one line of JSON (the :class:`~gipextract.batch.worker.FileResult`'s
 scalar fields, its ``facts`` and ``wide``, the length of each byte field and
 the CRC-32 of those bytes) followed by the bytes of ``cells_csv``,
-``cells_arrow``, ``findings_csv``, ``narrative_csv`` and ``report_json``, and a
+``cells_columns`` (as JSON), ``findings_csv``, ``narrative_csv`` and ``report_json``, and a
 newline.  Each record is written with one ``write`` and flushed to the
 kernel at once (a killed process loses none); the file is ``fsync``\\ ed at most
 every :data:`SYNC_EVERY` seconds and at the end (a power cut loses at most
@@ -35,7 +35,7 @@ __all__ = ["Journal", "JOURNAL_NAME", "Entry"]
 JOURNAL_NAME = ".gipextract-journal"
 #: Seconds between ``fsync`` calls of the journal.
 SYNC_EVERY = 1.0
-_BLOBS = ("cells_csv", "cells_arrow", "findings_csv", "narrative_csv", "report_json")
+_BLOBS = ("cells_csv", "cells_columns", "findings_csv", "narrative_csv", "report_json")
 _SCALARS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year", "agency",
             "n_cells", "n_null", "n_errors")
 _MAGIC = "gipextract-journal-1"
@@ -50,7 +50,12 @@ class Entry(tuple):
 def _encode(result: FileResult) -> bytes | None:
     """One record, or ``None`` if ``result`` cannot be journaled (a value
     JSON cannot hold exactly)."""
-    blobs = [getattr(result, name) for name in _BLOBS]
+    columns = result.cells_columns
+    try:
+        blobs = [json.dumps([list(c) for c in columns], ensure_ascii=False, allow_nan=False).encode("utf-8")
+                 if name == "cells_columns" and columns is not None else getattr(result, name) for name in _BLOBS]
+    except (TypeError, ValueError):
+        return None
     head = {name: getattr(result, name) for name in _SCALARS}
     head["facts"] = {k: list(v) for k, v in result.facts.items()}
     head["wide"] = list(result.wide) if result.wide is not None else None
@@ -74,6 +79,8 @@ def _decode(head: dict, body: bytes) -> FileResult:
         else:
             fields[name] = body[at:at + size]
             at += size
+    if fields["cells_columns"] is not None:
+        fields["cells_columns"] = tuple(tuple(c) for c in json.loads(fields["cells_columns"]))
     fields["facts"] = {k: tuple(v) for k, v in head["facts"].items()}
     fields["wide"] = tuple(head["wide"]) if head["wide"] is not None else None
     return FileResult(**fields)

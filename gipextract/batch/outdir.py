@@ -78,7 +78,7 @@ from .inputs import InputFile, report_path
 from .worker import FileResult
 
 if TYPE_CHECKING:
-    from ..export.parquet import TidyParquetWriter
+    import pyarrow.parquet as pq
 
 MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year",
                     "agency", "organ", "previous", "n_cells", "n_null", "n_errors", "report")
@@ -211,7 +211,7 @@ class OutputDir:
         self._cells: _CsvStream | None = None
         self._findings: _CsvStream | None = None
         self._narrative: _CsvStream | None = None
-        self._parquet: TidyParquetWriter | None = None
+        self._parquet: _CellsParquet | None = None
         self._parquet_tmp: Path | None = None
         self._rows = TidyCsvFormatter()
 
@@ -229,8 +229,7 @@ class OutputDir:
             fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}cells.parquet.", suffix=".tmp", dir=self.root)
             os.close(fd)
             self._parquet_tmp = Path(tmp)
-            from ..export.parquet import TidyParquetWriter  # pyarrow: only where outputs are written
-            self._parquet = TidyParquetWriter(tmp)
+            self._parquet = _CellsParquet(tmp)
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
@@ -273,10 +272,9 @@ class OutputDir:
                 report = report_path(entry.rel)
                 _write_report(os.path.join(self.root, STAGING, report), result.report_json)
                 self._new_reports.append(report)
-            if result.n_cells and result.cells_arrow is not None:
+            if result.n_cells and result.cells_columns is not None:
                 self._cells.write_text(result.cells_csv)
-                from ..export.parquet import batch_from_bytes
-                self._parquet.write_batch(batch_from_bytes(result.cells_arrow))
+                self._parquet.add(result.cells_columns, result.path, result.agency, result.year, result.template)
             if result.findings_csv:
                 self._findings.write_text(result.findings_csv)
             if result.narrative_csv and self._narrative is not None:
@@ -315,7 +313,7 @@ class OutputDir:
             if cells:
                 head, meta = [c[:10] for c in cells], cells[0][10:]
                 self._cells.write_text(self._rows.text(head, *meta))
-                self._parquet.write_report(head, *meta)
+                self._parquet.add(tuple(zip(*head)), *meta)
             if findings:
                 self._findings.write_rows(findings)
             if old["status"] in READ_STATUSES:
@@ -343,7 +341,7 @@ class OutputDir:
         if not top.is_dir():
             return
         listed = self._listed
-        for dirpath, dirnames, filenames in os.walk(top, topdown=False):
+        for dirpath, _dirnames, filenames in os.walk(top, topdown=False):
             for name in filenames:
                 p = os.path.join(dirpath, name)
                 stale_tmp = name.startswith(".report.json.") and name.endswith(".tmp")
@@ -471,6 +469,61 @@ class OutputDir:
         meta = datasette_metadata(fields["manifest"], fields["cells"], fields["findings"],
                                   title="gipextract: government information-disclosure annual reports")
         tmp.write_text(metadata_json(meta), encoding="utf-8")
+
+
+class _CellsParquet:
+    """``cells.parquet`` (:data:`gipextract.export.parquet.SCHEMA`, as
+    :class:`~gipextract.export.parquet.TidyParquetWriter` writes it: zstd,
+    dictionaries, one row group per report that fills 16,384 rows), built from
+    the reports' columns as the workers return them: each column is gathered
+    across reports with ``list.extend`` and handed to Arrow once per row group,
+    so that the cost per cell is Arrow's, not Python's.
+
+    :raises OSError: the file cannot be created or written.
+    """
+
+    def __init__(self, path: str | os.PathLike, row_group_size: int = 16384):
+        import pyarrow.parquet as pq
+
+        from ..export.parquet import SCHEMA
+        self._schema = SCHEMA
+        self._writer: pq.ParquetWriter = pq.ParquetWriter(os.fspath(path), SCHEMA, compression="zstd",
+                                                          use_dictionary=True)
+        self._size = row_group_size
+        self._columns: list[list] = [[] for _ in SCHEMA]
+        self._rows = 0
+
+    def add(self, columns: tuple[tuple, ...], source: str, agency: str | None, year: int | None,
+            template: str | None) -> None:
+        """Buffer one report's cells: ``columns`` are its first ten
+        :data:`~gipextract.report.TIDY_COLUMNS` as ten tuples (``key`` …
+        ``flag``); write a row group when full."""
+        n = len(columns[0]) if columns else 0
+        if not n:
+            return
+        for j, col in enumerate(columns):
+            self._columns[j].extend(col)
+        for j, v in enumerate((source, agency, year, template), start=10):
+            self._columns[j].extend([v] * n)
+        self._rows += n
+        if self._rows >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one row group (nothing if empty)."""
+        if not self._rows:
+            return
+        import pyarrow as pa
+        arrays = [pa.array(col, type=field.type) for col, field in zip(self._columns, self._schema)]
+        table = pa.Table.from_arrays(arrays, schema=self._schema)
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._columns = [[] for _ in self._schema]
+        self._rows = 0
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self.flush()
+        self._writer.close()
 
 
 def _cross_findings_csv(source: str, found: list[Finding]) -> str:

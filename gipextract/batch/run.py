@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..crossreport import ReportFacts, iter_cross_report_findings, load_organ_aliases, pair_years
 from ..errors import GipextractError, OutputError
@@ -91,7 +92,7 @@ class _Interrupt:
         self.requested = False
         self.signum: int | None = None
         self._waiting = False
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def _handler(self, signum, frame) -> None:
         self.requested = True
@@ -347,7 +348,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                             facts.append(ReportFacts(entry.path, result.agency, result.year, result.facts))
                     status = row[_STATUS]
                     if index is not None:  # its review page, and its row of review/index.html
-                        index.add(entry.rel, row, result.review_html if result else None,
+                        index.add(entry.rel, tuple(row), result.review_html if result else None,
                                   result.findings_csv if result and entry.path not in recovered else None,
                                   previous.rows[entry.path]["report"] if previous and entry.path in reuse else None)
                     summary.counts[status] += 1

@@ -48,7 +48,7 @@ def _process_pool(jobs: int) -> ProcessPoolExecutor:
         # its pages are shared by every worker instead of copied into each
         ctx.set_forkserver_preload(["gipextract.batch.worker", "pandas"])
     else:
-        ctx = multiprocessing.get_context("spawn")
+        ctx = multiprocessing.get_context("spawn")  # type: ignore[assignment]
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
 
 
@@ -164,7 +164,7 @@ class Scheduler:
         # small chunks: results in flight (window × chunk) are what the parent holds in memory
         size = self.chunk or max(1, min(8, (total or 0) // (self.jobs * 16)))
         source = iter(tasks)
-        inflight: deque[tuple[list[Task], object]] = deque()
+        inflight: deque[tuple[list[Task], Future]] = deque()
         while True:
             while len(inflight) < self.window:
                 batch = list(islice(source, size))

@@ -39,7 +39,7 @@ from ..export.csv import TidyCsvFormatter
 from ..export.dataset import wide_values
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
-from ..export.parquet import batch_to_bytes, cells_batch
+from ..export.parquet import cells_batch
 from ..narrative import csv_rows as narrative_rows
 from ..pipeline import load, read_report
 from ..readers import detect_format
@@ -110,9 +110,9 @@ class FileResult:
     :ivar n_cells: numeric cells found; ``n_null``: of those, without a value;
         ``n_errors``: findings of severity ``error``.
     :ivar cells_csv: the report's rows of cells.csv (UTF-8 CSV, no header).
-    :ivar cells_arrow: the same rows as an Arrow record batch
-        (:func:`gipextract.export.parquet.cells_batch`) in IPC bytes
-        (:func:`~gipextract.export.parquet.batch_to_bytes`), or ``None``.
+    :ivar cells_columns: the same rows as ten column tuples (the first ten
+        :data:`~gipextract.report.TIDY_COLUMNS`, ``key`` … ``flag``), which the
+        writing process hands to Arrow many reports at a time; ``None`` without cells.
     :ivar findings_csv: the report's rows of findings.csv (UTF-8 CSV, no
         header), as :func:`gipextract.export.findings.findings_csv` writes them.
     :ivar narrative_csv: the report's rows of narrative.csv (UTF-8 CSV, no
@@ -141,7 +141,7 @@ class FileResult:
     n_null: int = 0
     n_errors: int = 0
     cells_csv: bytes = b""
-    cells_arrow: bytes | None = None
+    cells_columns: tuple[tuple, ...] | None = None
     findings_csv: bytes = b""
     narrative_csv: bytes = b""
     report_json: bytes | None = None
@@ -275,6 +275,21 @@ def _memory_limit(gb: float | None):
         resource.setrlimit(resource.RLIMIT_AS, previous)
 
 
+def _columns(rows: list[tuple], meta: tuple) -> tuple[tuple, ...] | None:
+    """``rows`` as ten column tuples, or ``None`` without rows.
+
+    :raises pyarrow.ArrowException, OverflowError: a value Arrow cannot hold
+        (an integer beyond 64 bits): the file fails here, alone, as it would
+        when its own Arrow batch is built, never the writing process.
+    """
+    if not rows:
+        return None
+    columns = tuple(zip(*rows))
+    if any(type(v) is int and not -2**63 <= v < 2**63 for v in columns[6]):
+        cells_batch(rows, *meta)  # raises what Arrow says of it
+    return columns
+
+
 def _csv_bytes(rows: list[list[str]]) -> bytes:
     if not rows:
         return b""
@@ -313,7 +328,7 @@ def convert_one(task: Task) -> FileResult:
                 template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
                 n_errors=n_errors, cells_csv=_CSV.text(rows, *meta).encode("utf-8"),
-                cells_arrow=batch_to_bytes(cells_batch(rows, *meta)),
+                cells_columns=_columns(rows, meta),
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
                 narrative_csv=_csv_bytes(narrative_rows(task.name, narrative)),
                 report_json=((json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8")
@@ -324,14 +339,15 @@ def convert_one(task: Task) -> FileResult:
                 clock.check()
         return result
     except Expired:
-        return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=timeout_error(task.timeout))
+        return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
+                          error=timeout_error(task.timeout or 0))
     except MemoryError:
         return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
                           error=memory_error(task.memory_limit or 0))
     except Exception as e:  # noqa: BLE001 — any failure of one file is that file's failed row
         if clock is not None and clock.fired:  # the alarm's exception, wrapped by a reader
             return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
-                              error=timeout_error(task.timeout))
+                              error=timeout_error(task.timeout or 0))
         return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=one_line(e))
     finally:
         _current[0] = None
