@@ -356,7 +356,7 @@ def _stdout_is_terminal() -> bool:
               help="Skip files whose name or path matches GLOB (e.g. 'README*'); repeatable.")
 @click.option("--reports", is_flag=True, help="Also write reports/<path>/report.json for each input read.")
 @click.option("--memory-limit", type=click.FloatRange(min=0), default=4.0, show_default=True, metavar="GB",
-              help="Address space a worker may use reading one file; a file needing more is failed "
+              help="Address space reading one file may add to its worker; a file needing more is failed "
                    "(0: no limit; not enforced on Dask).")
 @input_options
 @handle_errors

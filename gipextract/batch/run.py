@@ -228,8 +228,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     :param reports: also write ``reports/<rel>/report.json`` for every input
         read (``--reports``); without it none are written (and a previous
         run's are removed at the commit).
-    :param memory_limit: GB of address space each worker process may use
-        while it reads one file (``RLIMIT_AS``; local runs; ``None``/0: no
+    :param memory_limit: GB of address space reading one file may add to
+        its worker process (``RLIMIT_AS``; local runs; ``None``/0: no
         limit); a file that needs more is ``failed`` with "used more than N GB
         of memory" (:func:`~gipextract.batch.worker.memory_error`).
     :returns: a :class:`BatchSummary`.

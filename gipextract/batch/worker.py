@@ -80,8 +80,8 @@ class Task:
         where the worker runs in a main thread (processes, ``--jobs 1``).
     :ivar review: also make the report's review page (``FileResult.review_html``).
     :ivar reports: also return the report's JSON document (``FileResult.report_json``).
-    :ivar memory_limit: GB of address space (``RLIMIT_AS``) the process may
-        use while this file is read, or ``None``; enforced only where the
+    :ivar memory_limit: GB of address space (``RLIMIT_AS``) reading this file
+        may add to the process (:func:`_memory_limit`), or ``None``; enforced only where the
         worker runs in a main thread (processes, ``--jobs 1``).
     """
 
@@ -243,14 +243,29 @@ def memory_error(gb: float) -> str:
     return f"used more than {gb:g} GB of memory (--memory-limit); not read"
 
 
+def _address_space() -> int:
+    """This process's address space in bytes (``VmSize``), 0 where unknown."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 @contextmanager
 def _memory_limit(gb: float | None):
-    """Lower the soft ``RLIMIT_AS`` of this process to ``gb`` GB for the
-    block (never above the hard limit), restoring it on the way out; nothing
-    where no limit applies (no ``gb``, no :mod:`resource`, or not the main
-    thread: a Dask worker's threads share one process).  An allocation
-    beyond it raises :class:`MemoryError` in Python code (or kills the
-    worker in C code that cannot fail an allocation)."""
+    """Lower the soft ``RLIMIT_AS`` of this process for the block so that
+    reading one file may add at most ``gb`` GB of address space to what the
+    process already has (its libraries, ~0.4 GB in a worker; where that size
+    is unknown, ``gb`` GB in all), never above the hard limit; restored on
+    the way out.  Nothing where no limit applies (no ``gb``, no
+    :mod:`resource`, or not the main thread: a Dask worker's threads share
+    one process).  An allocation beyond it raises :class:`MemoryError` in
+    Python code (or kills the worker in C code that cannot fail an
+    allocation)."""
     try:
         import resource
     except ImportError:  # not on Unix
@@ -261,7 +276,7 @@ def _memory_limit(gb: float | None):
         return
     previous = resource.getrlimit(resource.RLIMIT_AS)
     hard = previous[1]
-    limit = int(gb * _GB)
+    limit = _address_space() + int(gb * _GB)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     try:
