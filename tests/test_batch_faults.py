@@ -239,3 +239,23 @@ def test_a_journal_cut_short_keeps_its_whole_records(tmp_path):
     journal.append(FileResult(path="c.txt", sha256="c" * 64, format="text", status="ok"))
     journal.close()
     assert list(journal.index()) == ["a.txt", "c.txt"]
+
+
+def test_the_memory_limit_holds_in_process_with_one_job(monkeypatch, tmp_path):
+    import gipextract
+    import gipextract.batch.worker as worker
+
+    def read_report(data, fmt, name):
+        if "hog" in name:
+            bytearray(3 << 30)
+        return gipextract.read_report(data, fmt, name=name)
+
+    monkeypatch.setattr(worker, "read_report", read_report)
+    src = _archive(tmp_path / "in", 1, extra={"hog.txt": synth().variant("v2021_city", agency="示例市", year=2024)})
+    out = tmp_path / "out"
+    limit = resource.getrlimit(resource.RLIMIT_AS)
+    summary = run_batch([str(src)], out, jobs=1, memory_limit=1)
+    assert resource.getrlimit(resource.RLIMIT_AS) == limit  # restored
+    rows = {Path(r["path"]).name: r for r in read_csv(out / "manifest.csv")}
+    assert (rows["hog.txt"]["status"], rows["hog.txt"]["error"]) == ("failed", memory_error(1))
+    assert rows["a00.txt"]["status"] == "ok" and summary.counts["failed"] == 1
