@@ -400,7 +400,7 @@ def _recovered(journal: Journal, offset: int, entry: InputFile, reports: bool) -
     ``reports``; ``None`` if the record cannot be read back."""
     try:
         result = journal.read(offset)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
     if not reports:
         result.report_json = None

@@ -44,9 +44,8 @@ def _process_pool(jobs: int) -> ProcessPoolExecutor:
         # a clean server process imports gipextract once; workers fork from it
         # (plain fork from a parent that runs pyarrow/tqdm threads is unsafe)
         ctx = multiprocessing.get_context("forkserver")
-        # pandas too: pyarrow imports it on first use, and imported in the server
-        # its pages are shared by every worker instead of copied into each
-        ctx.set_forkserver_preload(["gipextract.batch.worker", "pandas"])
+        # the worker only: it imports neither pyarrow nor pandas (the writing process builds the Arrow data)
+        ctx.set_forkserver_preload(["gipextract.batch.worker"])
     else:
         ctx = multiprocessing.get_context("spawn")  # type: ignore[assignment]
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))

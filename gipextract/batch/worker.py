@@ -39,7 +39,6 @@ from ..export.csv import TidyCsvFormatter
 from ..export.dataset import wide_values
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
-from ..export.parquet import cells_batch
 from ..narrative import csv_rows as narrative_rows
 from ..pipeline import load, read_report
 from ..readers import detect_format
@@ -301,6 +300,7 @@ def _columns(rows: list[tuple], meta: tuple) -> tuple[tuple, ...] | None:
         return None
     columns = tuple(zip(*rows))
     if any(type(v) is int and not -2**63 <= v < 2**63 for v in columns[6]):
+        from ..export.parquet import cells_batch  # pyarrow: only here, so that workers do not load it
         cells_batch(rows, *meta)  # raises what Arrow says of it
     return columns
 
