@@ -161,7 +161,8 @@ def _run(cmd: list[str], watch: bool = False) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if rc != 0:
         raise SystemExit(f"{' '.join(cmd[:4])}…: exit {rc}")
-    return {"wall": wall, "cpu": max(cpu, sum(peak["cpu"].values())), "pss": peak["pss"], "rss": peak["rss"]}
+    return {"wall": wall, "cpu": max(cpu, sum(peak["cpu"].values())), "pss": peak["pss"], "rss": peak["rss"],
+            "each": list(peak["each"].values())}
 
 
 def _spread(xs: list[float]) -> str:
@@ -207,6 +208,8 @@ def main() -> None:
             print(f"memory {label:22s} at {args.memory_n}: peak {r['pss'] / 2**20:.0f} MB PSS / "
                   f"{r['rss'] / 2**20:.0f} MB RSS summed over the process tree (target PSS < 300 MB); "
                   f"{args.memory_n / r['wall']:.0f} reports/s")
+            each = "; ".join(f"{name} {rss / 2**20:.0f}/{pss / 2**20:.0f}" for name, rss, pss in r["each"])
+            print(f"    per process, peak RSS/PSS MB: {each}")
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 
