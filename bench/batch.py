@@ -1,37 +1,41 @@
-"""Benchmark: ``gipextract batch`` on N generated reports.
+"""Benchmark: ``gipextract batch`` against a plain ``read_report`` loop.
 
-    python bench/batch.py [-n 10000] [--html-share 0.2] [--jobs N] [--keep DIR]
+    python bench/batch.py [-n 1000] [--repeat 3] [--memory-n 10000] [--keep DIR]
 
-Generates N reports into a temporary directory from the project's synthetic
-fixtures (``fixtures/synth.py``: V2021 and V2019 layouts, a different organ,
-year and scale of numbers for each, 10 organs × several years so that the
-cross-year checks have pairs) — a share of them rendered as HTML — then runs
-``gipextract batch DIR -o OUT`` as a child process and reports:
+Generates N reports from the project's synthetic fixtures (``fixtures/synth.py``:
+V2021 and V2019 layouts, a different organ, year and scale of numbers for
+each, 10 organs × several years so that the cross-year checks have pairs),
+then runs, each in a child process and **interleaved** (A B C D, A B C D, … so
+that a noisy, shared machine slows every side alike), ``--repeat`` times:
 
-* reports/s: inputs / wall-clock time of the batch command (process start,
-  discovery, conversion, writing, commit);
-* CPU: the CPU time of the batch's processes (psutil), and the rate that
-  gives on idle CPUs — the machine may be shared, so the script also says how
-  much CPU other processes took during the run;
-* peak memory: sampled every 50 ms with psutil (when installed), summed over
-  the batch's process tree (parent, forkserver, workers) both as PSS (shared
-  pages counted once) and as RSS (shared pages counted in every process), and
-  the kernel's per-process maximum (``getrusage``: the largest single process).
+* **A, loop**: a plain loop ``load`` + ``read_report`` over the same files
+  (``python -c``), the floor the batch is compared with;
+* **B, batch --jobs 1 --no-review**: the whole batch in one process;
+* **C, batch --jobs 1**: the same with its review pages (the default);
+* **D, batch --jobs 2 --no-review**: two worker processes.
 
-Targets (issue 6, 2 cores): ≥ 300 text reports/s, peak RSS < 300 MB at
-N = 10,000, flat in N.  ``--html-share 0`` (the default) measures text only;
-if no HTML reader is registered, HTML inputs come out ``failed`` in
-microseconds and the script says so.
+CPU is the CPU time (user + system) of the child and of every process it
+started (``getrusage(RUSAGE_CHILDREN)`` for ``--jobs 1``; psutil samples for
+the process tree of ``--jobs 2``, whose workers are not children of the
+command), process start-up and imports included on both sides.  Printed per
+side: median CPU per report and reports/s (wall clock); per pair: the median
+of the per-round ratios B/A and C/A and their spread (min–max over rounds).
+Target (issue 15): B/A ≤ 1.2.
+
+Then one run of ``batch --jobs 2`` (with and without review pages) on
+``--memory-n`` reports samples the process tree every 50 ms (psutil) and
+prints the peak summed PSS (shared pages split between the processes that
+share them) and RSS.  Target: PSS < 300 MB at 10,000 reports.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,72 +121,95 @@ def _busy() -> tuple[int, int]:
     return sum(v) - v[3] - v[4], sum(v)
 
 
+LOOP = """
+import sys
+from pathlib import Path
+from gipextract.pipeline import load, read_report
+from gipextract.readers import detect_format
+n = 0
+for p in sorted(Path(sys.argv[1]).rglob("*")):
+    if p.is_file():
+        data, _ = load(str(p), str(p))
+        read_report(data, detect_format(data, str(p)), name=str(p))
+        n += 1
+"""
+
+
+def _batch_cmd(inputs: Path, out: Path, jobs: int, review: bool) -> list[str]:
+    cmd = [sys.executable, "-c", "from gipextract.cli import main; main()", "batch", str(inputs), "-o", str(out),
+           "-q", "--overwrite", "--jobs", str(jobs)]
+    return cmd + ([] if review else ["--no-review"])
+
+
+def _run(cmd: list[str], watch: bool = False) -> dict:
+    """Run ``cmd``; its wall time, CPU (children's rusage, or psutil over
+    the process tree with ``watch``) and peak PSS/RSS (``watch`` only)."""
+    peak = {"rss": 0, "pss": 0, "cpu": {}, "each": {}}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(proc.pid, peak, stop), daemon=True)
+    if watch:
+        watcher.start()
+    rc = proc.wait()
+    wall = time.perf_counter() - t0
+    stop.set()
+    if watch:
+        watcher.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if rc != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])}…: exit {rc}")
+    return {"wall": wall, "cpu": max(cpu, sum(peak["cpu"].values())), "pss": peak["pss"], "rss": peak["rss"],
+            "each": list(peak["each"].values())}
+
+
+def _spread(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.2f} (spread {min(xs):.2f}–{max(xs):.2f}, {len(xs)} rounds)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-n", type=int, default=10000, help="reports to generate (default 10000)")
-    ap.add_argument("--html-share", type=float, default=0.0, help="share of reports rendered as HTML")
-    ap.add_argument("--jobs", type=int, default=None, help="--jobs of the batch (default: all CPUs)")
+    ap.add_argument("-n", type=int, default=1000, help="reports for the CPU comparison (default 1000)")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds (default 3)")
+    ap.add_argument("--memory-n", type=int, default=10000, help="reports for the memory run (default 10000; 0: skip)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the inputs and outputs in this directory")
     args = ap.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="gipextract-bench-")) if args.keep is None else args.keep
     inputs, out = base / "in", base / "out"
     shutil.rmtree(inputs, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
-    t0 = time.perf_counter()
-    kinds = generate(inputs, args.n, args.html_share)
-    t_gen = time.perf_counter() - t0
-
-    cmd = [sys.executable, "-c", "from gipextract.cli import main; main()", "batch", str(inputs), "-o", str(out), "-q"]
-    if args.jobs:
-        cmd += ["--jobs", str(args.jobs)]
-    peak = {"rss": 0, "pss": 0, "cpu": {}, "each": {}}
-    stop = threading.Event()
-    busy0 = _busy()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    watcher = threading.Thread(target=_watch, args=(proc.pid, peak, stop), daemon=True)
-    watcher.start()
-    rc = proc.wait()
-    elapsed = time.perf_counter() - t0
-    busy1 = _busy()
-    stop.set()
-    watcher.join()
-    child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    machine = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * ncpu * elapsed  # CPU-seconds, all processes
-    ours = sum(peak["cpu"].values())
-
-    with open(out / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
-        statuses = Counter((row["format"], row["status"]) for row in csv.DictReader(fh))
-    cells_mb = (out / "cells.csv").stat().st_size / 2**20
-    made = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))
-    print(f"inputs:        {args.n} ({made}); generated in {t_gen:.1f} s")
-    print(f"batch:         gipextract {' '.join(cmd[3:])}  (exit {rc}, {os.cpu_count()} CPUs)")
-    shown = ", ".join(f"{fmt or '-'}/{status}: {n}" for (fmt, status), n in sorted(statuses.items()))
-    print(f"statuses:      {shown}")
-    print(f"wall time:     {elapsed:.2f} s")
-    print(f"throughput:    {args.n / elapsed:.0f} reports/s  (target ≥ 300 text reports/s)")
-    if ours:
-        print(f"CPU:           {ours:.1f} CPU-s in the batch's processes ({ours / args.n * 1e3:.2f} ms/report); "
-              f"CPU-bound rate on {ncpu} idle CPUs ≈ {args.n * ncpu / ours:.0f} reports/s")
-        others = machine - ours
-        if others > 0.1 * elapsed:
-            print(f"warning:       other processes used ≈ {others:.1f} CPU-s during the run (a shared machine): "
-                  f"the wall-clock rate above is lower than on an idle machine")
-        print(f"peak memory:   {peak['pss'] / 2**20:.0f} MB PSS / {peak['rss'] / 2**20:.0f} MB RSS summed over the "
-              f"process tree (psutil, 50 ms samples; target < 300 MB)")
-        each = "; ".join(f"{name} {rss / 2**20:.0f}/{pss / 2**20:.0f}" for name, rss, pss in peak["each"].values())
-        print(f"per process:   peak RSS/PSS MB: {each}")
-    print(f"largest proc:  {child_max / 2**20:.0f} MB RSS (getrusage RUSAGE_CHILDREN ru_maxrss)")
-    print(f"outputs:       cells.csv {cells_mb:.0f} MB, cells.parquet "
-          f"{(out / 'cells.parquet').stat().st_size / 2**20:.1f} MB")
-    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
-    sizes["reports/**/report.json"] = sum(p.stat().st_size for p in (out / "reports").rglob("report.json"))
-    print("per 1,000:     " + ", ".join(f"{name} {size / args.n * 1000 / 2**20:.1f} MB" for name, size in sizes.items()))
-    if kinds["html"] and statuses.get(("html", "failed")):
-        print("note:          no HTML reader registered yet: HTML inputs failed fast and the rate above is "
-              "not an HTML rate")
+    generate(inputs, args.n, 0.0)
+    sides = {"A loop": [sys.executable, "-c", LOOP, str(inputs)],
+             "B batch -j1 --no-review": _batch_cmd(inputs, out, 1, False),
+             "C batch -j1": _batch_cmd(inputs, out, 1, True),
+             "D batch -j2 --no-review": _batch_cmd(inputs, out, 2, False)}
+    got: dict[str, list[dict]] = {k: [] for k in sides}
+    for _ in range(args.repeat):
+        for name, cmd in sides.items():  # interleaved: A B C D, A B C D, …
+            got[name].append(_run(cmd, watch=name.startswith("D")))
+    print(f"inputs:   {args.n} generated text reports; {args.repeat} interleaved rounds; "
+          f"{os.cpu_count()} CPUs (shared machine: compare the ratios, not the absolute times)")
+    for name, runs in got.items():
+        cpu = statistics.median(r["cpu"] for r in runs) / args.n * 1e3
+        rate = statistics.median(args.n / r["wall"] for r in runs)
+        print(f"{name:26s} CPU {cpu:6.2f} ms/report   {rate:6.0f} reports/s (wall)")
+    loop = [r["cpu"] for r in got["A loop"]]
+    for name in ("B batch -j1 --no-review", "C batch -j1"):
+        ratios = [r["cpu"] / a for r, a in zip(got[name], loop)]
+        print(f"CPU ratio {name[0]}/A ({name[2:]} / loop): {_spread(ratios)}  (target ≤ 1.2)")
+    if args.memory_n:
+        shutil.rmtree(inputs, ignore_errors=True)
+        generate(inputs, args.memory_n, 0.0)
+        for review in (False, True):
+            r = _run(_batch_cmd(inputs, out, 2, review), watch=True)
+            label = "batch -j2" + ("" if review else " --no-review")
+            print(f"memory {label:22s} at {args.memory_n}: peak {r['pss'] / 2**20:.0f} MB PSS / "
+                  f"{r['rss'] / 2**20:.0f} MB RSS summed over the process tree (target PSS < 300 MB); "
+                  f"{args.memory_n / r['wall']:.0f} reports/s")
+            each = "; ".join(f"{name} {rss / 2**20:.0f}/{pss / 2**20:.0f}" for name, rss, pss in r["each"])
+            print(f"    per process, peak RSS/PSS MB: {each}")
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -359,7 +359,8 @@ def _stdout_is_terminal() -> bool:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
               help="Output directory: manifest.csv reports.csv reports.parquet cells.csv cells.parquet "
-                   "findings.csv keys.csv gipextract.db metadata.json datapackage.json reports/…/report.json.")
+                   "findings.csv narrative.csv keys.csv gipextract.db metadata.json datapackage.json "
+                   "(reports/…/report.json with --reports).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the CPUs available; 1 runs in this process).")
 @click.option("--resume", is_flag=True,
@@ -383,11 +384,16 @@ def _stdout_is_terminal() -> bool:
                    "(e.g. '*.pdf'); repeatable.")
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files whose name or path matches GLOB (e.g. 'README*'); repeatable.")
+@click.option("--reports", is_flag=True, help="Also write reports/<path>/report.json for each input read.")
+@click.option("--memory-limit", type=click.FloatRange(min=0), default=4.0, show_default=True, metavar="GB",
+              help="Address space reading one file may add to its worker; a file needing more is failed "
+                   "(0: no limit; not enforced on Dask).")
 @input_options
 @handle_errors
 def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, overwrite: bool, timeout: float,
           dask_scheduler: str | None, quiet: bool, no_review: bool, excel: bool, organs: str | None,
-          include: tuple[str, ...], exclude: tuple[str, ...], input_format: str | None) -> None:
+          include: tuple[str, ...], exclude: tuple[str, ...], reports: bool, memory_limit: float,
+          input_format: str | None) -> None:
     """Convert many INPUTS (files, directories walked recursively, globs) into one dataset in OUTDIR.
 
     One manifest row per input file (status ok, partial, empty, needs_ocr, pre2019, not_a_report
@@ -417,7 +423,8 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
                             review=not no_review,
                             on_start=start if show else None,
                             progress=(lambda entry, status: bars[0].update(1)) if show else None,
-                            excel=excel, organs=organs, include=include, exclude=exclude)
+                            excel=excel, organs=organs, include=include, exclude=exclude, reports=reports,
+                            memory_limit=memory_limit or None)
     except BatchUsageError as e:  # --resume with --overwrite, a malformed --dask-scheduler, OUTDIR in use
         raise click.UsageError(str(e)) from None
     finally:

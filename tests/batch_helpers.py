@@ -137,3 +137,73 @@ def sigterm_guard():
         yield _sigterm_reached_the_test
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# -- misbehaving batches in a child process (tests/test_batch_faults.py) ------------------------------------
+
+_SITECUSTOMIZE = '''
+import os
+if os.environ.get("GIPX_TEST_MISBEHAVE"):
+    import signal
+    import time
+
+    import gipextract.batch.worker as _w
+
+    _mode, _arg = os.environ["GIPX_TEST_MISBEHAVE"].split(":")
+    _real = _w.read_report
+
+    def read_report(data, fmt, name):
+        base = os.path.basename(name)
+        if "slow" in base:
+            if _mode == "blocked":  # stuck where no alarm reaches it (C code)
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(float(_arg))
+        if "hog" in base:
+            hog = bytearray(int(float(_arg) * (1 << 30)))
+            hog[::4096] = b"x" * len(hog[::4096])
+        return _real(data, fmt, name=name)
+
+    _w.read_report = read_report
+'''
+
+
+def misbehaving_env(tmp_path: Path, mode: str, arg: float) -> dict[str, str]:
+    """The environment of a child batch whose worker reads files named
+    ``*slow*`` slowly (``mode`` ``sleep``: ``arg`` seconds; ``blocked``: the
+    same with ``SIGALRM`` blocked, as in C code) and makes files named
+    ``*hog*`` allocate ``arg`` GB (``hog``).  Works in every process of the
+    batch (a ``sitecustomize`` on ``PYTHONPATH``)."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
+    env = dict(os.environ)
+    root = str(Path(gipextract.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["GIPX_TEST_MISBEHAVE"] = f"{mode}:{arg}"
+    return env
+
+
+def session_processes(sid: int) -> list[int]:
+    """Pids of the live processes of session ``sid`` (Linux /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[3]) == sid and stat[0] != b"Z":  # fields after the name: state, ppid, pgrp, session
+            out.append(int(entry))
+    return out
+
+
+def wait_for(predicate, timeout: float, every: float = 0.05) -> bool:
+    """Poll ``predicate`` until it is true (returns True) or ``timeout`` seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(every)
+    return bool(predicate())

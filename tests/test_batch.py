@@ -22,7 +22,6 @@ from gipextract.batch.scheduler import Scheduler
 from gipextract.batch.worker import Task, convert_one
 from gipextract.cli import main
 from gipextract.export.csv import tidy_csv
-from gipextract.export.parquet import batch_from_bytes
 from gipextract.readers import READERS
 from gipextract.report import TIDY_COLUMNS
 
@@ -113,7 +112,7 @@ def test_discover_expands_globs_and_lists_special_files(tmp_path):
 
 def test_archive_manifest_lists_every_file_with_right_cells(archive, tmp_path):
     out = tmp_path / "out"
-    summary = run_batch([str(archive)], out, jobs=1)
+    summary = run_batch([str(archive)], out, jobs=1, reports=True)
     manifest = read_csv(out / "manifest.csv")
     assert [tuple(r) for r in [manifest[0].keys()]] == [MANIFEST_COLUMNS]
     files = sorted(str(p) for p in archive.rglob("*") if p.is_file() and ".hidden" not in p.parts)
@@ -225,7 +224,7 @@ def test_findings_csv_and_datapackage(archive, tmp_path):
 
 def test_cross_report_warnings_on_the_later_report(archive, tmp_path):
     out = tmp_path / "out"
-    run_batch([str(archive)], out, jobs=1)
+    run_batch([str(archive)], out, jobs=1, reports=True)
     later = str(archive / "a_city" / "2024" / "report.txt")
     cross = [f for f in read_csv(out / "findings.csv") if f["rule"] in ("T3-Y", "T2-Y1")]
     assert cross and all(f["source"] == later and f["severity"] == "warning" for f in cross)
@@ -252,7 +251,7 @@ def test_cross_report_warnings_on_the_later_report(archive, tmp_path):
                          ids=["SIGINT-j1", "SIGTERM-j1", "SIGTERM-j2"])
 def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, sigterm_guard, signum, jobs):
     full = tmp_path / "full"
-    run_batch([str(archive)], full, jobs=1)
+    run_batch([str(archive)], full, jobs=1, reports=True)
     out = tmp_path / "out"
     seen = []
 
@@ -261,7 +260,7 @@ def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, 
         if len(seen) == 3:
             os.kill(os.getpid(), signum)
 
-    summary = run_batch([str(archive)], out, jobs=jobs, progress=signal_after_three)
+    summary = run_batch([str(archive)], out, jobs=jobs, reports=True, progress=signal_after_three)
     assert summary.interrupted and summary.signal == signum and summary.done == 3
     manifest = read_csv(out / "manifest.csv")
     assert [r["path"] for r in manifest] == seen
@@ -272,7 +271,7 @@ def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, 
     check_datapackage(out)
     assert signal.getsignal(signal.SIGTERM) is sigterm_guard  # the batch's handler is gone
 
-    summary = run_batch([str(archive)], out, jobs=2, resume=True)
+    summary = run_batch([str(archive)], out, jobs=2, reports=True, resume=True)
     assert not summary.interrupted and summary.signal is None
     assert summary.reused == sum(1 for r in manifest if r["status"] != "failed")
     assert outputs(out) == outputs(full)
@@ -313,28 +312,28 @@ def test_resume_converts_changed_and_failed_inputs_again(archive, tmp_path):
 
 def test_resume_drops_rows_of_inputs_no_longer_given(archive, tmp_path):
     out = tmp_path / "out"
-    run_batch([str(archive)], out, jobs=1)
-    summary = run_batch([str(archive / "a_city")], out, jobs=1, resume=True)
+    run_batch([str(archive)], out, jobs=1, reports=True)
+    summary = run_batch([str(archive / "a_city")], out, jobs=1, reports=True, resume=True)
     assert summary.total == 2 and summary.reused == 2
     manifest = read_csv(out / "manifest.csv")
     assert len(manifest) == 2
     assert {p.relative_to(out).as_posix() for p in (out / "reports").rglob("report.json")} == \
         {r["report"] for r in manifest}
     fresh = tmp_path / "fresh"
-    run_batch([str(archive / "a_city")], fresh, jobs=1)
+    run_batch([str(archive / "a_city")], fresh, jobs=1, reports=True)
     assert outputs(out) == outputs(fresh)
 
 
 def test_existing_batch_needs_resume_or_overwrite(archive, tmp_path):
     out = tmp_path / "out"
-    run_batch([str(archive / "a_city")], out, jobs=1)
+    run_batch([str(archive / "a_city")], out, jobs=1, reports=True)
     with pytest.raises(OutdirInUse):
-        run_batch([str(archive / "a_city")], out, jobs=1)
+        run_batch([str(archive / "a_city")], out, jobs=1, reports=True)
     before = outputs(out)
     with pytest.raises(BatchUsageError, match="--resume and --overwrite contradict each other"):
         run_batch([str(archive / "a_city")], out, jobs=1, resume=True, overwrite=True)
     assert outputs(out) == before
-    run_batch([str(archive / "b_county")], out, jobs=1, overwrite=True)
+    run_batch([str(archive / "b_county")], out, jobs=1, reports=True, overwrite=True)
     assert [os.path.basename(r["path"]) for r in read_csv(out / "manifest.csv")] == ["2019.txt", "2019_gbk.txt"]
     assert len(list((out / "reports").rglob("report.json"))) == 2
 
@@ -418,7 +417,7 @@ def test_a_timed_out_file_is_failed_whatever_the_reader_catches(monkeypatch, tmp
     monkeypatch.setattr(worker, "read_report", reader)
     result = convert_one(Task(str(path), "r.txt", None, timeout))
     assert (result.status, result.error) == ("failed", f"took longer than {timeout:g} s to read (--timeout); not read")
-    assert (result.n_cells, result.cells_csv, result.cells_arrow, result.report_json, result.facts) == \
+    assert (result.n_cells, result.cells_csv, result.cells_columns, result.report_json, result.facts) == \
         (0, b"", None, None, {})
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     # no timer left running, the previous handler back
@@ -528,7 +527,7 @@ def test_a_file_that_kills_its_worker_fails_alone(tmp_path):
     assert [r.path for r in results] == [t.name for t in tasks]
     failed = [r.path for r in results if r.status == "failed"]
     assert failed == ["crash.txt"] and "worker process died" in results[5].error
-    assert all(r.n_cells == 200 and batch_from_bytes(r.cells_arrow).num_rows == 200 for r in results if r.status == "ok")
+    assert all(r.n_cells == 200 and len(r.cells_columns[0]) == 200 for r in results if r.status == "ok")
     assert results[0].facts["t3.carried_over_prev.total"] == (7, None)
 
 

@@ -14,10 +14,14 @@ checks between consecutive years of one organ at the end
 Guarantees: one manifest row per input, in sorted input order, the same
 whatever ``jobs`` or executor; a file that fails is a ``failed`` row and never
 stops the batch; a file whose time limit expires is always ``failed``, never
-partial data; Ctrl-C (SIGINT) or SIGTERM stops the batch after the input being
-written and commits what was done (the manifest lists exactly those inputs,
-no temporary file is left); ``resume``
-copies the rows of unchanged inputs from the previous run and converts the rest.
+partial data; Ctrl-C (SIGINT) or SIGTERM stops the batch within a second (the
+files in flight are dropped, their workers killed) and commits what was done
+(the manifest lists exactly those inputs, no temporary file is left); every
+finished input is journaled at once (:mod:`~gipextract.batch.journal`), so that
+``resume`` after a batch killed outright converts only the unfinished ones;
+``resume`` copies the rows of unchanged inputs from the previous run (or its
+journal) and converts the rest; workers die with the batch process and read
+each file under an address-space limit (``memory_limit``).
 
 The names below are loaded on first use, so that worker processes import
 only :mod:`~gipextract.batch.worker` (which formats each report's CSV rows and

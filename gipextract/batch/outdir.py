@@ -8,7 +8,7 @@ Layout of ``OUTDIR``::
     cells.parquet     the same rows, typed (gipextract.export.parquet)
     findings.csv      every finding with its source (FINDING_COLUMNS)
     narrative.csv     the figures each report's text quotes (gipextract.narrative.NARRATIVE_COLUMNS),
-                      gathered from the reports' JSON at commit
+                      input order, as the workers return them
     reports.csv       one row per report read (ok, partial), one column per
                       canonical key (gipextract.export.dataset.REPORT_COLUMNS)
     reports.parquet   the same rows, typed
@@ -16,23 +16,28 @@ Layout of ``OUTDIR``::
     gipextract.db     all of the above as SQLite (gipextract.export.sqlite)
     metadata.json     Datasette metadata for gipextract.db
     datapackage.json  Frictionless descriptor of the CSVs
-    reports/<rel>/report.json   one JSON document per input that was read, as
+    reports/<rel>/report.json   with ``reports`` (``batch --reports``) only: one
+                                JSON document per input that was read, as
                                 `gipextract extract` writes it (compact); the
                                 cross-report findings are in findings.csv only
 
-How it stays consistent.  While a batch runs, ``cells.csv``, ``cells.parquet``
-and ``findings.csv`` are written under temporary names in ``OUTDIR``
+How it stays consistent.  While a batch runs, ``cells.csv``, ``cells.parquet``,
+``findings.csv`` and ``narrative.csv`` are written under temporary names in ``OUTDIR``
 (``.gipextract-<name>.<random>.tmp``), appending each input's rows as its
-result arrives in input order.  ``reports/<rel>/report.json`` files are
-written one by one, each atomically (temporary file + rename); each is
-self-describing (it carries its input's sha256), so one written before an
-interruption never contradicts its input.  :meth:`OutputDir.commit` then
-appends the cross-report findings, closes the files and renames them into
-place, ``manifest.csv`` last: the manifest is the commit record, listing exactly
-the inputs whose rows are in the other files.  Report files of inputs that
-the new manifest does not list are removed right after.  Until the commit the
-previous outputs, if any, are untouched (except report.json files of inputs
-converted again, replaced one by one with their new version).  The manifest
+result arrives in input order; new ``report.json`` files are staged under
+``OUTDIR/.gipextract-reports/`` (:data:`STAGING`), and every finished
+result is also appended to the journal (:mod:`gipextract.batch.journal`), which
+is what ``--resume`` recovers after a batch killed outright.
+:meth:`OutputDir.commit` then appends the cross-report findings, closes the
+files, removes the previous ``manifest.csv``, moves the staged reports into
+``reports/`` and renames the files into place, ``manifest.csv`` last: the
+manifest is the commit record, listing exactly the inputs whose rows are in
+the other files, and a manifest never lists a report.json of another run
+(killed between those steps, the directory has no manifest and ``--resume``
+recovers the run from its journal).  Report files of inputs that the new
+manifest does not list are removed right after.  Until the commit the
+previous outputs, if any, are untouched (except report.json files of kept
+inputs whose relative path changed, moved to their new place).  The manifest
 rows are kept in memory until the commit (their ``organ`` and ``previous``
 need the whole batch); ``reports.csv`` is streamed without its ``organ`` and
 rewritten with it at the commit; the other derived files
@@ -52,6 +57,7 @@ import csv
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -65,14 +71,14 @@ from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
 from ..export.dataset import REPORT_COLUMNS, keys_csv, read_csv_rows, wide_values
 from ..export.findings import FINDINGS_COLUMNS, findings_csv
-from ..narrative import NARRATIVE_COLUMNS, csv_rows_of_json
+from ..narrative import NARRATIVE_COLUMNS
 from ..report import TIDY_COLUMNS, Finding, Report
 from ..templates import fallback_version
 from .inputs import InputFile, report_path
 from .worker import FileResult
 
 if TYPE_CHECKING:
-    from ..export.parquet import TidyParquetWriter
+    import pyarrow.parquet as pq
 
 MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year",
                     "agency", "organ", "previous", "n_cells", "n_null", "n_errors", "report")
@@ -83,10 +89,13 @@ TMP_PREFIX = ".gipextract-"
 READ_STATUSES = ("ok", "partial")
 #: Files derived at the commit from the finished CSVs, each by one method of
 #: :class:`OutputDir` (``_write_<name with _ for .>``), in this order.
-DERIVED_OUTPUTS = ("narrative.csv", "reports.csv", "reports.parquet", "keys.csv", "gipextract.db", "metadata.json")
+DERIVED_OUTPUTS = ("reports.csv", "reports.parquet", "keys.csv", "gipextract.db", "metadata.json")
 #: Files of a committed output directory, in the order they are renamed into place.
-OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", *DERIVED_OUTPUTS, "datapackage.json", "manifest.csv")
+OUTPUT_FILES = ("cells.csv", "cells.parquet", "findings.csv", "narrative.csv", *DERIVED_OUTPUTS, "datapackage.json",
+                "manifest.csv")
 _BOM = "\ufeff".encode("utf-8")
+#: The directory under ``OUTDIR`` where a running batch stages its report.json files.
+STAGING = ".gipextract-reports"
 
 _SOURCE = TIDY_COLUMNS.index("source")
 
@@ -136,14 +145,18 @@ class _CsvStream:
 
 
 def _write_report(path: str, data: bytes) -> None:
-    """Write one report.json atomically (temporary name in its own directory,
-    then rename; not fsynced: see the module docstring)."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".report.json.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    """Write one staged report.json (in :data:`STAGING`, which is removed
+    whole when the batch fails; a partial file is removed at once)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
 
 
 def _fsync_file(path: Path) -> None:
@@ -163,12 +176,14 @@ def _sha256_file(path: Path) -> FileInfo:
 
 
 def clean_stale_temporaries(root: Path) -> None:
-    """Remove temporary files a killed batch left in ``root`` (ours only)."""
+    """Remove temporary files a killed batch left in ``root`` (ours only),
+    and its staged report.json files."""
     for p in root.glob(f"{TMP_PREFIX}*.tmp"):
         try:
             p.unlink()
         except OSError:
             pass
+    shutil.rmtree(root / STAGING, ignore_errors=True)
 
 
 class OutputDir:
@@ -181,9 +196,12 @@ class OutputDir:
         the previous outputs are then untouched.
     """
 
-    def __init__(self, root: str | os.PathLike, excel: bool = False):
+    def __init__(self, root: str | os.PathLike, excel: bool = False, reports: bool = False):
+        """:param reports: write ``reports/<rel>/report.json`` (``batch --reports``)."""
         self.root = Path(root)
         self.excel = excel
+        self.reports = reports
+        self._new_reports: list[str] = []  # report paths staged under STAGING
         #: the manifest rows so far (``organ`` and ``previous`` empty until the commit).
         self.rows: list[list[str]] = []
         self._manifest: _CsvStream | None = None
@@ -192,7 +210,8 @@ class OutputDir:
         self._listed: set[str] = set()  # report.json paths of the manifest rows
         self._cells: _CsvStream | None = None
         self._findings: _CsvStream | None = None
-        self._parquet: TidyParquetWriter | None = None
+        self._narrative: _CsvStream | None = None
+        self._parquet: _CellsParquet | None = None
         self._parquet_tmp: Path | None = None
         self._rows = TidyCsvFormatter()
 
@@ -205,19 +224,19 @@ class OutputDir:
             clean_stale_temporaries(self.root)
             self._cells = _CsvStream(self.root / "cells.csv", TIDY_COLUMNS, self.excel)
             self._findings = _CsvStream(self.root / "findings.csv", FINDING_COLUMNS, self.excel)
+            self._narrative = _CsvStream(self.root / "narrative.csv", NARRATIVE_COLUMNS, self.excel)
             self._reports = _CsvStream(self.root / ".reports.body", REPORT_COLUMNS)
             fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}cells.parquet.", suffix=".tmp", dir=self.root)
             os.close(fd)
             self._parquet_tmp = Path(tmp)
-            from ..export.parquet import TidyParquetWriter  # pyarrow: only where outputs are written
-            self._parquet = TidyParquetWriter(tmp)
+            self._parquet = _CellsParquet(tmp)
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
 
     def discard(self) -> None:
         """Close and delete the temporary files; the previous outputs stay."""
-        for stream in (self._manifest, self._cells, self._findings, self._reports):
+        for stream in (self._manifest, self._cells, self._findings, self._reports, self._narrative):
             if stream is not None:
                 try:
                     stream._fh.close()
@@ -234,7 +253,9 @@ class OutputDir:
                 pass
         if self._parquet_tmp is not None:
             self._parquet_tmp.unlink(missing_ok=True)
-        self._manifest = self._cells = self._findings = self._parquet = self._reports = None
+        shutil.rmtree(self.root / STAGING, ignore_errors=True)
+        self._new_reports = []
+        self._manifest = self._cells = self._findings = self._parquet = self._reports = self._narrative = None
 
     # -- rows -----------------------------------------------------------------
 
@@ -247,15 +268,17 @@ class OutputDir:
         assert self._cells is not None and self._findings is not None and self._reports is not None
         assert self._parquet is not None
         try:
-            if result.report_json is not None:
+            if self.reports and result.report_json is not None:
                 report = report_path(entry.rel)
-                _write_report(os.path.join(self.root, report), result.report_json)
-            if result.n_cells and result.cells_arrow is not None:
+                _write_report(os.path.join(self.root, STAGING, report), result.report_json)
+                self._new_reports.append(report)
+            if result.n_cells and result.cells_columns is not None:
                 self._cells.write_text(result.cells_csv)
-                from ..export.parquet import batch_from_bytes
-                self._parquet.write_batch(batch_from_bytes(result.cells_arrow))
+                self._parquet.add(result.cells_columns, result.path, result.agency, result.year, result.template)
             if result.findings_csv:
                 self._findings.write_text(result.findings_csv)
+            if result.narrative_csv and self._narrative is not None:
+                self._narrative.write_text(result.narrative_csv)
             if result.status in READ_STATUSES and result.wide is not None:
                 self._reports.write_rows([(entry.path, "", _text(result.agency), _text(result.year),
                                            _text(result.template), result.status, result.identities,
@@ -269,25 +292,28 @@ class OutputDir:
         return row
 
     def add_reused(self, entry: InputFile, old: dict[str, str], cells: list[tuple],
-                   findings: list[list[str]]) -> list[str]:
+                   findings: list[list[str]], narrative: list[list[str]] = ()) -> list[str]:  # type: ignore[assignment]
         """Append an unchanged input's rows from the previous run (``--resume``).
 
         :param old: its row of the previous manifest.
         :param cells: its tidy rows (14-tuples) from the previous ``cells.parquet``.
         :param findings: its rows of the previous ``findings.csv``, without
             cross-report findings (those are recomputed).
+        :param narrative: its rows of the previous ``narrative.csv``.
         """
-        report = report_path(entry.rel)
+        report = report_path(entry.rel) if self.reports and old["report"] else ""
         assert self._cells is not None and self._findings is not None and self._reports is not None
-        assert self._parquet is not None
+        assert self._parquet is not None and self._narrative is not None
         try:
-            if old["report"] != report:
+            if narrative:
+                self._narrative.write_rows(narrative)
+            if report and old["report"] != report:
                 (self.root / report).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.root / old["report"], self.root / report)
             if cells:
                 head, meta = [c[:10] for c in cells], cells[0][10:]
                 self._cells.write_text(self._rows.text(head, *meta))
-                self._parquet.write_report(head, *meta)
+                self._parquet.add(tuple(zip(*head)), *meta)
             if findings:
                 self._findings.write_rows(findings)
             if old["status"] in READ_STATUSES:
@@ -315,7 +341,7 @@ class OutputDir:
         if not top.is_dir():
             return
         listed = self._listed
-        for dirpath, dirnames, filenames in os.walk(top, topdown=False):
+        for dirpath, _dirnames, filenames in os.walk(top, topdown=False):
             for name in filenames:
                 p = os.path.join(dirpath, name)
                 stale_tmp = name.startswith(".report.json.") and name.endswith(".tmp")
@@ -348,6 +374,8 @@ class OutputDir:
             manifest = self._manifest
             manifest.write_rows(self.rows)
             infos = {"cells": self._cells.close(), "findings": self._findings.close()}
+            assert self._narrative is not None
+            self._narrative.close()
             self._reports.close()
             self._parquet.close()
             _fsync_file(self._parquet_tmp)
@@ -361,19 +389,32 @@ class OutputDir:
                              encoding="utf-8-sig" if self.excel else "utf-8")
             self._stage("datapackage.json").write_bytes(datapackage_json(pkg).encode("utf-8"))
             staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
-                      "findings.csv": self._findings.tmp, **self._staged, "manifest.csv": manifest.tmp}
+                      "findings.csv": self._findings.tmp, "narrative.csv": self._narrative.tmp, **self._staged,
+                      "manifest.csv": manifest.tmp}
             mode = 0o666 & ~_umask()
             for name in OUTPUT_FILES:
                 _fsync_file(staged[name])
                 os.chmod(staged[name], mode)
+            # from here on the previous run is replaced: first its commit record goes, so that no manifest
+            # ever lists a report.json (or rows) of another run; killed before the new one is in place,
+            # the directory has no manifest and --resume recovers this run from its journal
+            (self.root / "manifest.csv").unlink(missing_ok=True)
+            _fsync_dir(self.root)
+            for report in self._new_reports:
+                target = self.root / report
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.root / STAGING / report, target)
+            for name in OUTPUT_FILES:
                 os.replace(staged[name], self.root / name)
             self._reports.tmp.unlink(missing_ok=True)
             _fsync_dir(self.root)
+            shutil.rmtree(self.root / STAGING, ignore_errors=True)
+            self._new_reports = []
             self._remove_stale_reports()  # after the commit: an unlisted report.json is harmless, a missing one not
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
-        self._manifest = self._cells = self._findings = self._parquet = self._reports = None
+        self._manifest = self._cells = self._findings = self._parquet = self._reports = self._narrative = None
         self._staged = {}
         return infos
 
@@ -394,13 +435,6 @@ class OutputDir:
         for row in rows:
             row[1] = organ_of.get(row[0], "")
             yield row
-
-    def _write_narrative_csv(self, tmp: Path) -> None:
-        """narrative.csv, from the JSON of every report listed (:mod:`gipextract.narrative`)."""
-        stream = _CsvStream(self.root / "narrative.csv", NARRATIVE_COLUMNS, self.excel, tmp=tmp)
-        for path in sorted(self._listed):
-            stream.write_rows(csv_rows_of_json(path))
-        stream.close()
 
     def _write_reports_csv(self, tmp: Path) -> FileInfo:
         stream = _CsvStream(self.root / "reports.csv", REPORT_COLUMNS, self.excel, tmp=tmp)
@@ -435,6 +469,61 @@ class OutputDir:
         meta = datasette_metadata(fields["manifest"], fields["cells"], fields["findings"],
                                   title="gipextract: government information-disclosure annual reports")
         tmp.write_text(metadata_json(meta), encoding="utf-8")
+
+
+class _CellsParquet:
+    """``cells.parquet`` (:data:`gipextract.export.parquet.SCHEMA`, as
+    :class:`~gipextract.export.parquet.TidyParquetWriter` writes it: zstd,
+    dictionaries, one row group per report that fills 16,384 rows), built from
+    the reports' columns as the workers return them: each column is gathered
+    across reports with ``list.extend`` and handed to Arrow once per row group,
+    so that the cost per cell is Arrow's, not Python's.
+
+    :raises OSError: the file cannot be created or written.
+    """
+
+    def __init__(self, path: str | os.PathLike, row_group_size: int = 16384):
+        import pyarrow.parquet as pq
+
+        from ..export.parquet import SCHEMA
+        self._schema = SCHEMA
+        self._writer: pq.ParquetWriter = pq.ParquetWriter(os.fspath(path), SCHEMA, compression="zstd",
+                                                          use_dictionary=True)
+        self._size = row_group_size
+        self._columns: list[list] = [[] for _ in SCHEMA]
+        self._rows = 0
+
+    def add(self, columns: tuple[tuple, ...], source: str, agency: str | None, year: int | None,
+            template: str | None) -> None:
+        """Buffer one report's cells: ``columns`` are its first ten
+        :data:`~gipextract.report.TIDY_COLUMNS` as ten tuples (``key`` …
+        ``flag``); write a row group when full."""
+        n = len(columns[0]) if columns else 0
+        if not n:
+            return
+        for j, col in enumerate(columns):
+            self._columns[j].extend(col)
+        for j, v in enumerate((source, agency, year, template), start=10):
+            self._columns[j].extend([v] * n)
+        self._rows += n
+        if self._rows >= self._size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one row group (nothing if empty)."""
+        if not self._rows:
+            return
+        import pyarrow as pa
+        arrays = [pa.array(col, type=field.type) for col, field in zip(self._columns, self._schema)]
+        table = pa.Table.from_arrays(arrays, schema=self._schema)
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        self._columns = [[] for _ in self._schema]
+        self._rows = 0
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self.flush()
+        self._writer.close()
 
 
 def _cross_findings_csv(source: str, found: list[Finding]) -> str:
@@ -541,15 +630,27 @@ class PreviousRun:
             raise OutputError(f"cannot read the previous manifest: {e}", path=str(path)) from None
         return cls(Path(root), rows)
 
-    def candidates(self, entries: list[InputFile]) -> list[InputFile]:
-        """Inputs the previous run read (not ``failed``) whose report file exists."""
+    def candidates(self, entries: list[InputFile], reports: bool = False) -> list[InputFile]:
+        """Inputs the previous run read (not ``failed``); with ``reports``, only
+        those whose report.json exists and is of that run (same sha256)."""
         out = []
         for e in entries:
             old = self.rows.get(e.path)
             if (e.error is None and old is not None and old["status"] != "failed" and old["sha256"]
-                    and old["report"] and (self.root / old["report"]).is_file()):
+                    and (not reports or self._report_of(old))):
                 out.append(e)
         return out
+
+    def _report_of(self, old: dict[str, str]) -> bool:
+        """Whether ``old``'s report.json exists and is the report of its input (its sha256)."""
+        if not old["report"]:
+            return False
+        try:
+            with open(self.root / old["report"], "rb") as fh:
+                head = fh.read(4096)
+        except OSError:
+            return False
+        return f'"sha256": "{old["sha256"]}"'.encode() in head or f'"sha256":"{old["sha256"]}"'.encode() in head
 
     def plan(self, entries: list[InputFile], unchanged: set[str]) -> dict[str, int]:
         """Decide which inputs to copy from the previous run.
@@ -566,11 +667,12 @@ class PreviousRun:
             from ..export.parquet import read_sources
             cell_runs = _runs(read_sources(self.root / "cells.parquet"))
             finding_runs = _runs(r[0] for r in self._finding_rows() if r[1] not in CROSS_RULES)
+            narrative_runs = _runs(r[0] for r in self._narrative_rows())
         except Exception:  # noqa: BLE001 — unreadable previous outputs: convert everything again
             self.reuse = {}
             return self.reuse
         counts: dict[str, int] = {}
-        for runs in (cell_runs, finding_runs):
+        for runs in (cell_runs, finding_runs, narrative_runs):
             seen: set[str] = set()
             last = -1
             for source, _ in runs:
@@ -594,12 +696,21 @@ class PreviousRun:
                 raise OutputError("findings.csv has unexpected columns", path=str(path))
             yield from reader
 
-    def cursors(self) -> tuple[_Groups, _Groups]:
-        """Streams of the previous cells and findings, grouped by source."""
+    def _narrative_rows(self) -> Iterator[list[str]]:
+        path = self.root / "narrative.csv"
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            if tuple(next(reader, ())) != NARRATIVE_COLUMNS:
+                raise OutputError("narrative.csv has unexpected columns", path=str(path))
+            yield from reader
+
+    def cursors(self) -> tuple[_Groups, _Groups, _Groups]:
+        """Streams of the previous cells, findings and narrative rows, grouped by source."""
         from ..export.parquet import read_tidy_rows
         cells = _Groups(read_tidy_rows(self.root / "cells.parquet"), lambda r: r[_SOURCE], self.reuse)
         finds = _Groups((r for r in self._finding_rows() if r[1] not in CROSS_RULES), lambda r: r[0], self.reuse)
-        return cells, finds
+        narrative = _Groups(self._narrative_rows(), lambda r: r[0], self.reuse)
+        return cells, finds, narrative
 
 
 def facts_of_rows(rows: list[tuple]) -> dict[str, tuple]:

@@ -19,14 +19,16 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..crossreport import ReportFacts, iter_cross_report_findings, load_organ_aliases, pair_years
 from ..errors import GipextractError, OutputError
 from ..export.review_index import ReviewIndex
 from .inputs import InputFile, discover
+from .journal import Journal
 from .outdir import MANIFEST_COLUMNS, OutputDir, PreviousRun, facts_of_rows
 from .scheduler import Scheduler, default_jobs
-from .worker import DEFAULT_TIMEOUT, FileResult, Task
+from .worker import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, FileResult, Task
 
 #: Seconds to wait for a Dask scheduler to answer before the batch fails.
 DASK_CONNECT_TIMEOUT = 10.0
@@ -90,7 +92,7 @@ class _Interrupt:
         self.requested = False
         self.signum: int | None = None
         self._waiting = False
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def _handler(self, signum, frame) -> None:
         self.requested = True
@@ -192,7 +194,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
               on_start: Callable[[int], None] | None = None,
               progress: Callable[[InputFile, str], None] | None = None, excel: bool = False,
               organs: str | os.PathLike | None = None, include: Sequence[str] = (),
-              exclude: Sequence[str] = ()) -> BatchSummary:
+              exclude: Sequence[str] = (), reports: bool = False,
+              memory_limit: float | None = DEFAULT_MEMORY_LIMIT) -> BatchSummary:
     """Convert every input file into one dataset in ``outdir`` (module docstring;
     the layout is in :mod:`gipextract.batch.outdir`).
 
@@ -200,7 +203,9 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     :param jobs: worker processes; ``None`` = the CPUs available; ``1`` runs
         in this process.
     :param resume: keep the rows of inputs already done in ``outdir``
-        (same path and sha256, not failed) and convert only the others.
+        (same path and sha256, not failed) and convert only the others:
+        those of the committed run, and those a killed run recorded in its
+        journal (:mod:`~gipextract.batch.journal`).
     :param overwrite: replace a previous batch in ``outdir`` without resuming.
     :param input_format: force one reader for every input.
     :param timeout: seconds allowed per file (local runs), ``None``/0 for no
@@ -220,6 +225,13 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         the automatic organ normalisation.
     :param include, exclude: glob patterns on file names found under a
         directory (:func:`~gipextract.batch.inputs.discover`).
+    :param reports: also write ``reports/<rel>/report.json`` for every input
+        read (``--reports``); without it none are written (and a previous
+        run's are removed at the commit).
+    :param memory_limit: GB of address space reading one file may add to
+        its worker process (``RLIMIT_AS``; local runs; ``None``/0: no
+        limit); a file that needs more is ``failed`` with "used more than N GB
+        of memory" (:func:`~gipextract.batch.worker.memory_error`).
     :returns: a :class:`BatchSummary`.
     :raises BatchUsageError: ``resume`` and ``overwrite`` both given; or
         :class:`BadSchedulerAddress`: ``dask_scheduler`` is malformed; or
@@ -231,7 +243,7 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         answer within ``dask_timeout`` seconds, or the ``organs`` file cannot
         be read (before anything is read or written).
 
-    SIGINT (Ctrl-C) and SIGTERM stop the batch after the input being written
+    SIGINT (Ctrl-C) and SIGTERM stop the batch within a second (the files in flight are dropped)
     and commit what was done (``summary.interrupted``, ``summary.signal``).
     """
     if resume and overwrite:
@@ -247,18 +259,36 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     if not resume and not overwrite and (root / "manifest.csv").exists():
         raise OutdirInUse("already holds a batch (manifest.csv); use --resume to continue it or --overwrite "
                           "to replace it", path=str(root))
+    if not resume and not overwrite and Journal(root).index():
+        raise OutdirInUse("holds the journal of a batch that was killed (.gipextract-journal); use --resume to "
+                          "continue it or --overwrite to start again", path=str(root))
     entries = discover(list(inputs), exclude=[root], include_globs=include, exclude_globs=exclude)
     summary = BatchSummary(root, total=len(entries))
     if on_start is not None:
         on_start(len(entries))
 
+    journal = Journal(root)
+    recovered: dict[str, int] = {}  # path → offset of its journal record (a killed run's result)
     reuse: dict[str, int] = {}
-    if previous is not None:
-        candidates = previous.candidates(entries)
-        unchanged = {e.path for e in candidates if _sha256_of(e.abspath) == previous.rows[e.path]["sha256"]}
-        reuse = previous.plan(entries, unchanged)
-    todo = [Task(e.abspath, e.path, input_format, timeout, review)
-            for e in entries if e.error is None and e.path not in reuse]
+    if resume:
+        shas: dict[str, str | None] = {}
+
+        def sha_of(e: InputFile) -> str | None:
+            if e.path not in shas:
+                shas[e.path] = _sha256_of(e.abspath)
+            return shas[e.path]
+
+        journaled = journal.index()
+        for e in entries:
+            hit = journaled.get(e.path)
+            if e.error is None and hit is not None and (hit[2] or not reports) and sha_of(e) == hit[1]:
+                recovered[e.path] = hit[0]
+        if previous is not None:
+            candidates = [e for e in previous.candidates(entries, reports) if e.path not in recovered]
+            unchanged = {e.path for e in candidates if sha_of(e) == previous.rows[e.path]["sha256"]}
+            reuse = previous.plan(entries, unchanged)
+    todo = [Task(e.abspath, e.path, input_format, timeout, review, reports, memory_limit)
+            for e in entries if e.error is None and e.path not in reuse and e.path not in recovered]
 
     if dask_scheduler is not None:
         client = _dask_client(dask_scheduler, DASK_CONNECT_TIMEOUT if dask_timeout is None else dask_timeout)
@@ -269,13 +299,17 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         scheduler = Scheduler(executor_factory=client.get_executor, workers=workers)
     else:
         scheduler = Scheduler(jobs or default_jobs())
-    out = OutputDir(root, excel=excel)
+    out = OutputDir(root, excel=excel, reports=reports)
     facts: list[ReportFacts] = []
     index = ReviewIndex(root, MANIFEST_COLUMNS) if review else None
     try:
         with _Interrupt() as stop:  # from the first temporary file on: a signal never leaves them behind
             out.begin()
-            cells_prev, finds_prev = previous.cursors() if reuse else (None, None)
+            try:
+                journal.begin(keep=resume)
+            except OSError as e:
+                raise OutputError(f"cannot write output: {e.strerror or e}", path=str(journal.path)) from None
+            cells_prev, finds_prev, narr_prev = previous.cursors() if previous and reuse else (None, None, None)
             results = scheduler.run(iter(todo), total=len(todo))
             try:
                 for entry in entries:
@@ -285,10 +319,21 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                     if entry.error is not None:
                         result = FileResult(entry.path, None, None, "failed", error=entry.error)
                         row = out.add(entry, result)
+                    elif entry.path in recovered:  # finished by a run that was killed: from its journal
+                        result = _recovered(journal, recovered[entry.path], entry, reports)
+                        if result is None:
+                            raise OutputError("the journal of the killed run cannot be read back; rerun with "
+                                              "--overwrite", path=str(journal.path))
+                        row = out.add(entry, result)
+                        summary.reused += 1
+                        if result.agency and result.year is not None:
+                            facts.append(ReportFacts(entry.path, result.agency, result.year, result.facts))
                     elif entry.path in reuse:
+                        assert previous is not None and cells_prev and finds_prev and narr_prev
                         old = previous.rows[entry.path]
                         cells = cells_prev.take(entry.path)
-                        row = out.add_reused(entry, old, cells, finds_prev.take(entry.path))
+                        row = out.add_reused(entry, old, cells, finds_prev.take(entry.path),
+                                             narr_prev.take(entry.path))
                         summary.reused += 1
                         if old["agency"] and old["year"]:
                             facts.append(ReportFacts(entry.path, old["agency"], int(old["year"]), facts_of_rows(cells)))
@@ -298,12 +343,13 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                         if result.path != entry.path:  # a scheduler bug must never shift rows
                             raise RuntimeError(f"batch order broken: expected {entry.path}, got {result.path}")
                         row = out.add(entry, result)
+                        _journal(journal, result)
                         if result.agency and result.year is not None:  # only these can be paired across years
                             facts.append(ReportFacts(entry.path, result.agency, result.year, result.facts))
                     status = row[_STATUS]
                     if index is not None:  # its review page, and its row of review/index.html
-                        index.add(entry.rel, row, result.review_html if result else None,
-                                  result.findings_csv if result else None,
+                        index.add(entry.rel, tuple(row), result.review_html if result else None,
+                                  result.findings_csv if result and entry.path not in recovered else None,
                                   previous.rows[entry.path]["report"] if previous and entry.path in reuse else None)
                     summary.counts[status] += 1
                     summary.done += 1
@@ -321,13 +367,42 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
                                  for r in out.rows), aliases)
             facts = [ReportFacts(f.source, paired[f.source][0], f.year, f.cells) for f in facts if f.source in paired]
             out.commit(iter_cross_report_findings(facts), paired)
+            journal.remove()  # the manifest now lists everything it held
             if index is not None:
                 index.write()
     except BaseException:
         out.discard()
+        try:
+            journal.close()  # kept: --resume recovers what it holds
+        except OSError:
+            pass
         scheduler.close(cancel=True)
         raise
     finally:
         if client is not None:
             client.close()
     return summary
+
+
+def _journal(journal: Journal, result: FileResult) -> None:
+    """Append ``result`` to the journal.
+
+    :raises OutputError: it cannot be written (a full disk).
+    """
+    try:
+        journal.append(result)
+    except OSError as e:
+        raise OutputError(f"cannot write output: {e.strerror or e}", path=str(journal.path)) from None
+
+
+def _recovered(journal: Journal, offset: int, entry: InputFile, reports: bool) -> FileResult | None:
+    """The journaled result of ``entry``, without its report JSON unless
+    ``reports``; ``None`` if the record cannot be read back."""
+    try:
+        result = journal.read(offset)
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
+        return None
+    if not reports:
+        result.report_json = None
+    result.review_html = None
+    return result

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -26,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 
 from ..errors import GipextractError
-from .worker import FileResult, Task, convert_many, ignore_sigint
+from .worker import FileResult, Task, convert_many, init_worker, timeout_error
 
 
 def default_jobs() -> int:
@@ -43,30 +44,31 @@ def _process_pool(jobs: int) -> ProcessPoolExecutor:
         # a clean server process imports gipextract once; workers fork from it
         # (plain fork from a parent that runs pyarrow/tqdm threads is unsafe)
         ctx = multiprocessing.get_context("forkserver")
-        # pandas too: pyarrow imports it on first use, and imported in the server
-        # its pages are shared by every worker instead of copied into each
-        ctx.set_forkserver_preload(["gipextract.batch.worker", "pandas"])
+        # the worker only: it imports neither pyarrow nor pandas (the writing process builds the Arrow data)
+        ctx.set_forkserver_preload(["gipextract.batch.worker"])
     else:
-        ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_sigint)
+        ctx = multiprocessing.get_context("spawn")  # type: ignore[assignment]
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),))
 
 
 def _stop_pool(pool: Executor) -> None:
     """Shut ``pool`` down now: cancel what has not started, end the workers."""
+    # the workers first: shutdown() forgets them (Python < 3.14), and the interpreter's exit would then
+    # wait for the file in flight (up to --timeout)
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python ≥ 3.14
     if terminate is not None:
         terminate()
         return
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in procs:
+    for proc in procs:  # SIGKILL: a worker inside C code (a PDF's inflate) would not act on SIGTERM for long
         try:
-            proc.terminate()
+            proc.kill()
         except (OSError, AttributeError):
             pass
     for proc in procs:  # wait, so that no worker still writes once the batch commits
         try:
-            proc.join(5)
+            proc.join(1)
         except (OSError, AttributeError, AssertionError):
             pass
 
@@ -82,7 +84,10 @@ def ping() -> int:
     return os.getpid()
 
 
-def _crashed(task: Task, e: BaseException) -> FileResult:
+def _crashed(task: Task, e: BaseException, elapsed: float = 0.0) -> FileResult:
+    if isinstance(e, BrokenProcessPool) and task.timeout and elapsed >= task.timeout:
+        # its worker was ended past the time limit (the watchdog of init_worker, or from outside)
+        return FileResult(path=task.name, sha256=None, format=None, status="failed", error=timeout_error(task.timeout))
     reason = ("the worker process died reading this file (killed by a signal or out of memory)"
               if isinstance(e, BrokenProcessPool) else f"the worker failed on this file: {e.__class__.__name__}: {e}")
     return FileResult(path=task.name, sha256=None, format=None, status="failed", error=" ".join(reason.split()))
@@ -158,7 +163,7 @@ class Scheduler:
         # small chunks: results in flight (window × chunk) are what the parent holds in memory
         size = self.chunk or max(1, min(8, (total or 0) // (self.jobs * 16)))
         source = iter(tasks)
-        inflight: deque[tuple[list[Task], object]] = deque()
+        inflight: deque[tuple[list[Task], Future]] = deque()
         while True:
             while len(inflight) < self.window:
                 batch = list(islice(source, size))
@@ -193,9 +198,11 @@ class Scheduler:
 
     def _alone(self, task: Task) -> FileResult:
         """Run ``task`` alone (after a chunk failed), so a crash names its file."""
+        started = time.monotonic()
         try:
             return self._executor().submit(self.fn, [task]).result()[0]
         except Exception as e:  # noqa: BLE001
+            elapsed = time.monotonic() - started
             if isinstance(e, BrokenProcessPool):
                 self._restart()
-            return _crashed(task, e)
+            return _crashed(task, e, elapsed)

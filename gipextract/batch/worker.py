@@ -41,17 +41,23 @@ from ..export.csv import TidyCsvFormatter
 from ..export.dataset import wide_values
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
-from ..export.parquet import batch_to_bytes, cells_batch
+from ..narrative import csv_rows as narrative_rows
 from ..pipeline import load, read_report
 from ..readers import detect_format
 from ..status import STATUSES, report_status
 
-__all__ = ["STATUSES", "Task", "FileResult", "convert_one", "convert_many", "DEFAULT_TIMEOUT"]
+__all__ = ["STATUSES", "Task", "FileResult", "convert_one", "convert_many", "DEFAULT_TIMEOUT",
+           "DEFAULT_MEMORY_LIMIT", "init_worker"]
 
 _CSV = TidyCsvFormatter()  # per process: its memos serve every file this worker reads
 
 #: Default per-file time limit in seconds (``--timeout``).
 DEFAULT_TIMEOUT = 300.0
+
+#: Default address-space limit of one file's reading, in GB (``--memory-limit``).
+DEFAULT_MEMORY_LIMIT = 4.0
+
+_GB = 1 << 30
 
 
 class Expired(BaseException):
@@ -74,6 +80,10 @@ class Task:
     :ivar timeout: seconds allowed for this file, or ``None``; enforced only
         where the worker runs in a main thread (processes, ``--jobs 1``).
     :ivar review: also make the report's review page (``FileResult.review_html``).
+    :ivar reports: also return the report's JSON document (``FileResult.report_json``).
+    :ivar memory_limit: GB of address space (``RLIMIT_AS``) reading this file
+        may add to the process (:func:`_memory_limit`), or ``None``; enforced only where the
+        worker runs in a main thread (processes, ``--jobs 1``).
     """
 
     path: str
@@ -81,6 +91,8 @@ class Task:
     input_format: str | None = None
     timeout: float | None = DEFAULT_TIMEOUT
     review: bool = False
+    reports: bool = False
+    memory_limit: float | None = DEFAULT_MEMORY_LIMIT
 
 
 @dataclass(slots=True)
@@ -99,13 +111,15 @@ class FileResult:
     :ivar n_cells: numeric cells found; ``n_null``: of those, without a value;
         ``n_errors``: findings of severity ``error``.
     :ivar cells_csv: the report's rows of cells.csv (UTF-8 CSV, no header).
-    :ivar cells_arrow: the same rows as an Arrow record batch
-        (:func:`gipextract.export.parquet.cells_batch`) in IPC bytes
-        (:func:`~gipextract.export.parquet.batch_to_bytes`), or ``None``.
+    :ivar cells_columns: the same rows as ten column tuples (the first ten
+        :data:`~gipextract.report.TIDY_COLUMNS`, ``key`` … ``flag``), which the
+        writing process hands to Arrow many reports at a time; ``None`` without cells.
     :ivar findings_csv: the report's rows of findings.csv (UTF-8 CSV, no
         header), as :func:`gipextract.export.findings.findings_csv` writes them.
+    :ivar narrative_csv: the report's rows of narrative.csv (UTF-8 CSV, no
+        header; :func:`gipextract.narrative.csv_rows`).
     :ivar report_json: the report's JSON document (compact, UTF-8, ending in
-        a newline), or ``None``.
+        a newline) when the task asked for it (``Task.reports``), else ``None``.
     :ivar facts: the cells the cross-report checks need
         (:func:`gipextract.crossreport.needed_cells`).
     :ivar review_html: the review page (:func:`gipextract.export.review_index.batch_page`),
@@ -128,8 +142,9 @@ class FileResult:
     n_null: int = 0
     n_errors: int = 0
     cells_csv: bytes = b""
-    cells_arrow: bytes | None = None
+    cells_columns: tuple[tuple, ...] | None = None
     findings_csv: bytes = b""
+    narrative_csv: bytes = b""
     report_json: bytes | None = None
     facts: dict = field(default_factory=dict)
     review_html: bytes | None = None
@@ -224,17 +239,97 @@ def timeout_error(seconds: float) -> str:
     return f"took longer than {seconds:g} s to read (--timeout); not read"
 
 
+def memory_error(gb: float) -> str:
+    """The ``error`` of a file whose reading exceeded its memory limit (one line)."""
+    return f"used more than {gb:g} GB of memory (--memory-limit); not read"
+
+
+def _address_space() -> int:
+    """This process's address space in bytes (``VmSize``), 0 where unknown."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+@contextmanager
+def _memory_limit(gb: float | None):
+    """Lower the soft ``RLIMIT_AS`` of this process for the block so that
+    reading one file may add at most ``gb`` GB of address space to what the
+    process already has (its libraries, ~0.4 GB in a worker; where that size
+    is unknown, ``gb`` GB in all), never above the hard limit; restored on
+    the way out.  Nothing where no limit applies (no ``gb``, no
+    :mod:`resource`, or not the main thread: a Dask worker's threads share
+    one process).  An allocation beyond it raises :class:`MemoryError` in
+    Python code (or kills the worker in C code that cannot fail an
+    allocation)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        resource = None  # type: ignore[assignment]
+    if (not gb or gb <= 0 or resource is None
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    previous = resource.getrlimit(resource.RLIMIT_AS)
+    hard = previous[1]
+    limit = _address_space() + int(gb * _GB)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ValueError, OSError):  # the address space is already larger: leave it
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, previous)
+
+
+def _columns(rows: list[tuple], meta: tuple) -> tuple[tuple, ...] | None:
+    """``rows`` as ten column tuples, or ``None`` without rows.
+
+    :raises pyarrow.ArrowException, OverflowError: a value Arrow cannot hold
+        (an integer beyond 64 bits): the file fails here, alone, as it would
+        when its own Arrow batch is built, never the writing process.
+    """
+    if not rows:
+        return None
+    columns = tuple(zip(*rows))
+    if any(type(v) is int and not -2**63 <= v < 2**63 for v in columns[6]):
+        from ..export.parquet import cells_batch  # pyarrow: only here, so that workers do not load it
+        cells_batch(rows, *meta)  # raises what Arrow says of it
+    return columns
+
+
+def _csv_bytes(rows: list[list[str]]) -> bytes:
+    if not rows:
+        return b""
+    import csv
+    import io
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
 def convert_one(task: Task) -> FileResult:
     """Read ``task.path`` and return its :class:`FileResult`; never raises for
     a bad input (only for ``KeyboardInterrupt``/``SystemExit``).
 
     A file whose ``task.timeout`` expires while it is read is ``failed`` with
     the one-line error of :func:`timeout_error`, whatever the reader did with
-    the alarm.
+    the alarm; one whose reading needs more than ``task.memory_limit`` GB of
+    address space is ``failed`` with :func:`memory_error`'s.
     """
     sha = fmt = clock = None
+    _current[0] = (time.monotonic(), task.timeout)
     try:
-        with _deadline(task.timeout) as clock:
+        with _memory_limit(task.memory_limit), _deadline(task.timeout) as clock:
             data, _ = load(task.path, task.name)
             sha = hashlib.sha256(data).hexdigest()
             fmt = task.input_format or detect_format(data, task.name)
@@ -244,26 +339,35 @@ def convert_one(task: Task) -> FileResult:
             n_errors = sum(1 for f in report.findings if f.severity == "error")
             status, identities, n_unread = report_status(report)
             meta = (task.name, report.agency, report.year, report.template)
+            narrative = [f.to_dict() for f in report.narrative]
             result = FileResult(
                 path=task.name, sha256=sha, format=fmt, status=status, identities=identities, n_unread=n_unread,
                 template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
                 n_errors=n_errors, cells_csv=_CSV.text(rows, *meta).encode("utf-8"),
-                cells_arrow=batch_to_bytes(cells_batch(rows, *meta)),
+                cells_columns=_columns(rows, meta),
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
-                report_json=(json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8"),
+                narrative_csv=_csv_bytes(narrative_rows(task.name, narrative)),
+                report_json=((json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8")
+                             if task.reports else None),
                 facts=needed_cells(report.cells), review_html=_review_page(data, report) if task.review else None,
                 wide=wide_values({k: c.value for k, c in report.cells.items()}) if report.has_tables() else None)
             if clock is not None:
                 clock.check()
         return result
     except Expired:
-        return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=timeout_error(task.timeout))
+        return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
+                          error=timeout_error(task.timeout or 0))
+    except MemoryError:
+        return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
+                          error=memory_error(task.memory_limit or 0))
     except Exception as e:  # noqa: BLE001 — any failure of one file is that file's failed row
         if clock is not None and clock.fired:  # the alarm's exception, wrapped by a reader
             return FileResult(path=task.name, sha256=sha, format=fmt, status="failed",
-                              error=timeout_error(task.timeout))
+                              error=timeout_error(task.timeout or 0))
         return FileResult(path=task.name, sha256=sha, format=fmt, status="failed", error=one_line(e))
+    finally:
+        _current[0] = None
 
 
 def _review_page(data: bytes, report) -> bytes | None:
@@ -313,11 +417,79 @@ def _prepare_legacy(tasks: list[Task]) -> None:
         convert.converter().prepare(items)
 
 
-def ignore_sigint() -> None:
-    """Process-pool initializer: Ctrl-C is the parent's to handle (it stops the
-    batch and finalises the output); workers must not die of it mid-file.
-    SIGTERM keeps its default: the parent handles it too and then ends the
-    workers with it; a SIGTERM to the whole process group (a job scheduler)
-    reaches the parent at the same moment, so it stops instead of retrying
-    their files."""
+#: (start on the monotonic clock, time limit) of the file being read in this
+#: process, or ``None`` between files (read by the watchdog of :func:`init_worker`).
+_current: list[tuple[float, float | None] | None] = [None]
+
+#: Seconds past a file's time limit after which the watchdog of a worker
+#: process ends it (the ``SIGALRM`` could not stop code running in C).
+HARD_GRACE = 2.0
+
+#: Seconds between the watchdog's checks.
+WATCH_EVERY = 0.2
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to ``SIGKILL`` this process when its parent (the forkserver,
+    or the batch process under ``spawn``) dies (``PR_SET_PDEATHSIG``); nothing elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now has the pid: ours is gone
+        return False
+    return True
+
+
+def _watchdog(batch_pid: int, parent_pid: int) -> None:
+    """The worker's watchdog thread: end this process at once when the batch
+    process or this worker's parent is gone (SIGKILL of the batch: no orphan
+    keeps reading), or when the file being read is :data:`HARD_GRACE` seconds
+    past its time limit (stuck in C code that the alarm cannot interrupt;
+    the batch then records the time limit for it)."""
+    while True:
+        time.sleep(WATCH_EVERY)
+        if os.getppid() != parent_pid or not _alive(batch_pid):
+            os._exit(1)
+        current = _current[0]
+        if current is not None:
+            started, limit = current
+            if limit and time.monotonic() - started > limit + HARD_GRACE:
+                os._exit(3)
+
+
+def init_worker(batch_pid: int | None = None) -> None:
+    """Process-pool initializer.
+
+    Ctrl-C is the parent's to handle (it stops the batch and finalises the
+    output); workers must not die of it mid-file.  SIGTERM keeps its default:
+    the parent handles it too and then ends the workers.  With ``batch_pid``
+    (the batch process), the worker also dies with its parent
+    (``PR_SET_PDEATHSIG`` on Linux) and runs a watchdog thread
+    (:func:`_watchdog`), so that a ``SIGKILL`` of the batch leaves no worker,
+    forkserver or resource tracker behind.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if batch_pid is None:
+        return
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent or not _alive(batch_pid):  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watchdog, args=(batch_pid, parent), name="gipextract-watchdog", daemon=True).start()
+
+
+def ignore_sigint() -> None:
+    """Process-pool initializer without the watchdog: :func:`init_worker` with no batch pid."""
+    init_worker(None)
