@@ -249,7 +249,7 @@ def test_cross_report_warnings_on_the_later_report(archive, tmp_path):
 
 @pytest.mark.parametrize("signum, jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGTERM, 2)],
                          ids=["SIGINT-j1", "SIGTERM-j1", "SIGTERM-j2"])
-def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, sigterm_guard, signum, jobs):
+def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, sigterm_guard, signum, jobs):  # noqa: F811 (a fixture)
     full = tmp_path / "full"
     run_batch([str(archive)], full, jobs=1, reports=True)
     out = tmp_path / "out"
@@ -277,7 +277,7 @@ def test_interrupt_commits_what_was_done_and_resume_finishes(archive, tmp_path, 
     assert outputs(out) == outputs(full)
 
 
-def test_sigterm_while_a_file_is_read_stops_before_it(monkeypatch, archive, tmp_path, sigterm_guard):
+def test_sigterm_while_a_file_is_read_stops_before_it(monkeypatch, archive, tmp_path, sigterm_guard):  # noqa: F811 (a fixture)
     """SIGTERM that arrives while the batch waits for a result (here: while
     the file is read, in this process) stops at once; that file is not listed."""
     reads = signal_on_read(monkeypatch, signal.SIGTERM, 3)

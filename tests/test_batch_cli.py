@@ -180,7 +180,7 @@ def test_batch_help_states_the_dask_connect_timeout():
 # -- SIGTERM ----------------------------------------------------------------------------------
 
 
-def test_batch_sigterm_exits_143_and_commits_what_was_done(monkeypatch, tmp_path, sigterm_guard):
+def test_batch_sigterm_exits_143_and_commits_what_was_done(monkeypatch, tmp_path, sigterm_guard):  # noqa: F811 (a fixture)
     for i in range(4):
         write(tmp_path / "in" / f"r{i}.txt", synth().variant("v2021_city", scale=i + 1))
     signal_on_read(monkeypatch, signal.SIGTERM, 3)

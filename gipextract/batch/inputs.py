@@ -104,8 +104,8 @@ def discover(arguments: list[str], exclude: Sequence[str | os.PathLike] = (), *,
             add(e.filename or top, f"cannot list directory: {e.strerror or e}")
 
         for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
-            dirnames[:] = [d for d in dirnames
-                           if not d.startswith(".") and not _is_within(os.path.realpath(os.path.join(dirpath, d)), skip)]
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")
+                           and not _is_within(os.path.realpath(os.path.join(dirpath, d)), skip)]
             for name in filenames:
                 if not name.startswith(".") and wanted(os.path.join(dirpath, name), top):
                     add(os.path.join(dirpath, name))
