@@ -112,7 +112,9 @@ def _sibling(path: Path, token: str, kind: str) -> Path:
     return path.with_name(f".{path.name}.gipx-{os.getpid()}-{token}.{kind}")
 
 
-def _sync_dir(directory: Path) -> None:
+def sync_dir(directory: Path) -> None:
+    """fsync ``directory`` (so renames in it are durable); quietly nothing where
+    the system cannot."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -199,7 +201,7 @@ def recover(directory: str | os.PathLike) -> list[Path]:
                     _remove(tmp)
             if entry.get("bak"):
                 _remove(entry["bak"])
-        _sync_dir(directory)
+        sync_dir(directory)
         _remove(journal)
     for name in names:
         m = _OURS.match(name)
@@ -216,7 +218,7 @@ def _write_journal(journal: Path, entries: list[dict]) -> None:
         fh.write(json.dumps(entries).encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
-    _sync_dir(journal.parent)
+    sync_dir(journal.parent)
 
 
 def _backup(path: Path, token: str) -> Path | None:
@@ -275,7 +277,7 @@ def write_set(files: Mapping[_P, Content], encoding: str = "utf-8") -> list[Path
             os.replace(tmp, path)
             renamed.append(path)
         for directory in dict.fromkeys(p.parent for p in targets):
-            _sync_dir(directory)
+            sync_dir(directory)
     except (OSError, OutputError) as e:
         for path in renamed:  # put back what was replaced
             try:

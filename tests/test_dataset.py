@@ -64,8 +64,12 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def out(folder, tmp_path_factory) -> Path:
+    from gipextract.readers import ocr
+
     outdir = tmp_path_factory.mktemp("dataset_out") / "out"
-    summary = run_batch([str(folder)], outdir, jobs=1, exclude=["README*"])
+    with pytest.MonkeyPatch.context() as mp:  # as on a machine without the ocr extra: the scan is needs_ocr
+        mp.setattr(ocr, "available", lambda: False)
+        summary = run_batch([str(folder)], outdir, jobs=1, exclude=["README*"])
     assert summary.total == 10
     return outdir
 

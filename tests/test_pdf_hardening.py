@@ -51,7 +51,8 @@ def run_bounded(build: str) -> dict:
         t0 = time.perf_counter()
         d = read_pdf(data, Source("hostile.pdf", "pdf", ""))
         seconds = time.perf_counter() - t0
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: Linux carries a parent's peak into ru_maxrss across fork and exec
+        rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
         print(json.dumps({"seconds": seconds, "rss_mb": rss, "notes": d.notes, "incomplete": d.incomplete,
                           "texts": [p.text for p in d.paragraphs]}))
         """)

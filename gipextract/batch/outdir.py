@@ -63,6 +63,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..atomic import sync_dir, umask
 from ..crossreport import CROSS_RULES, NEEDED_KEYS
 from ..document import Source
 from ..errors import OutputError
@@ -391,7 +392,7 @@ class OutputDir:
             staged = {"cells.csv": self._cells.tmp, "cells.parquet": self._parquet_tmp,
                       "findings.csv": self._findings.tmp, "narrative.csv": self._narrative.tmp, **self._staged,
                       "manifest.csv": manifest.tmp}
-            mode = 0o666 & ~_umask()
+            mode = 0o666 & ~umask()
             for name in OUTPUT_FILES:
                 _fsync_file(staged[name])
                 os.chmod(staged[name], mode)
@@ -399,7 +400,7 @@ class OutputDir:
             # ever lists a report.json (or rows) of another run; killed before the new one is in place,
             # the directory has no manifest and --resume recovers this run from its journal
             (self.root / "manifest.csv").unlink(missing_ok=True)
-            _fsync_dir(self.root)
+            sync_dir(self.root)
             for report in self._new_reports:
                 target = self.root / report
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -407,7 +408,7 @@ class OutputDir:
             for name in OUTPUT_FILES:
                 os.replace(staged[name], self.root / name)
             self._reports.tmp.unlink(missing_ok=True)
-            _fsync_dir(self.root)
+            sync_dir(self.root)
             shutil.rmtree(self.root / STAGING, ignore_errors=True)
             self._new_reports = []
             self._remove_stale_reports()  # after the commit: an unlisted report.json is harmless, a missing one not
@@ -535,25 +536,6 @@ def _cross_findings_csv(source: str, found: list[Finding]) -> str:
     shell = Report(source=Source(path=source, format="", sha256=""), table_versions={"t2": newest, "t3": newest},
                    findings=list(found))
     return findings_csv(shell).split("\n", 1)[1]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- reading a previous run (--resume) ------------------------------------------
