@@ -20,7 +20,7 @@ the process tree of ``--jobs 2``, whose workers are not children of the
 command), process start-up and imports included on both sides.  Printed per
 side: median CPU per report and reports/s (wall clock); per pair: the median
 of the per-round ratios B/A and C/A and their spread (min–max over rounds).
-Target (issue 15): B/A ≤ 1.2.
+Target: B/A ≤ 1.2.
 
 Then one run of ``batch --jobs 2`` (with and without review pages) on
 ``--memory-n`` reports samples the process tree every 50 ms (psutil) and

@@ -1,4 +1,4 @@
-"""Batch conversion (issue 6): discovery, the manifest, cells, resume, interruption, executors."""
+"""Batch conversion: discovery, the manifest, cells, resume, interruption, executors."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_discover_expands_globs_and_lists_special_files(tmp_path):
     assert "not a regular file" in by["pipe"] and by["dangling"] == "broken symbolic link"
 
 
-# -- the archive of issue 6's "done when" ----------------------------------------------
+# -- an archive of every kind of input ----------------------------------------------
 
 
 def test_archive_manifest_lists_every_file_with_right_cells(archive, tmp_path):

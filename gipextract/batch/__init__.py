@@ -1,4 +1,4 @@
-"""Batch conversion: many inputs → one dataset in an output directory (issue 6).
+"""Batch conversion: many inputs → one dataset in an output directory (see README, "Whole archives").
 
     from gipextract.batch import run_batch
     summary = run_batch(["archive/"], "out/", jobs=2)

@@ -41,7 +41,6 @@ Cells' ``where`` reads ``"table 2, row 5, cell 3"``; paragraphs' reads
 
 from __future__ import annotations
 
-import codecs
 import io
 import zipfile
 import zlib
@@ -54,6 +53,7 @@ from lxml import etree
 
 from ..document import Cell, Document, Paragraph, Source, TableBlock, clamp_tables, join_lines
 from ..errors import ReadError, UnsupportedFormatError
+from .encoding import ascii_head
 
 #: Largest total inflated size of the package's members (bytes).
 MAX_UNCOMPRESSED = 200 * 2**20
@@ -206,9 +206,7 @@ def parse_part(blob: bytes, path: str):
     :returns: the root element.
     :raises ReadError: malformed XML, or a part that declares a DTD.
     """
-    head = blob[:4096]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head.decode("utf-16", "ignore").encode("utf-8")
+    head = ascii_head(blob)
     if b"<!doctype" in head.lower():
         raise ReadError(_DTD_REFUSED, path=path)
     try:

@@ -29,6 +29,17 @@ _CANDIDATES = ["gb18030", "big5", "utf_16_le", "utf_16_be"]
 _CONTROL = bytes(sorted(set(range(0, 9)) | {11, 12} | set(range(14, 32)) | {127}))
 
 
+def ascii_head(data: bytes, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of ``data`` for sniffing ASCII markers
+    (``<!doctype``, ``<html``, MIME headers): re-encoded as UTF-8 when the data
+    is UTF-16 with a byte-order mark, else as they are.  The one place that
+    reads a UTF-16 BOM for sniffing."""
+    head = data[:size]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", "ignore").encode("utf-8")
+    return head
+
+
 def looks_binary(data: bytes) -> bool:
     """True if ``data`` is evidently not text: it has NUL bytes (and no UTF-16
     BOM), or more than 10% of its first 8 KiB are control bytes."""

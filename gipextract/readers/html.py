@@ -44,7 +44,6 @@ Cells' ``where`` reads ``"table 2, row 5, cell 3"``; paragraphs' reads
 
 from __future__ import annotations
 
-import codecs
 import email
 import email.parser
 import email.policy
@@ -54,7 +53,7 @@ from lxml import etree
 
 from ..document import Cell, Document, Paragraph, Source, TableBlock, clamp_tables, join_lines
 from ..errors import ReadError
-from .encoding import Decoded, decode_text
+from .encoding import Decoded, ascii_head, decode_text
 
 #: Share of the page's non-link text that the report body must hold (step 4).
 BODY_SHARE = 0.8
@@ -122,9 +121,7 @@ def looks_like_html(data: bytes) -> bool:
     """True if ``data`` is an HTML page whatever its name says: markup at the
     start (after a BOM, comments or an XML declaration), UTF-16 HTML, or a
     "single file web page" (MHTML, ``multipart/related``) as Word saves it."""
-    head = data[:4096]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        head = head.decode("utf-16", "ignore").encode("utf-8")
+    head = ascii_head(data)
     low = head.lower()
     if b"mime-version:" in low and b"multipart/related" in low:
         return True
