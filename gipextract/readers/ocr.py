@@ -150,7 +150,7 @@ def _session(model_path: str, threads: int) -> Any:
     threads that sleep rather than spin while they wait (on a shared machine a
     spinning pool takes the cores the other thread needs), and the memory
     arena on (the batches repeat the same shapes)."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # type: ignore[import-untyped]
 
     so = ort.SessionOptions()
     so.log_severity_level = 4
@@ -510,7 +510,9 @@ def _lines(page: _Page, boxes: list[tuple[int, int, int, int]]) -> list[tuple[fl
     items: list[tuple[tuple[int, int, int, int], str, float]] = []
     for b, (t, s) in zip(boxes, read):
         if t:
-            alts = _alternatives(page.clean, b, pad, t) if s < REREAD_BELOW else ()
+            # only a number's re-readings are used (by the identities): prose is not re-read
+            number = any(ch.isdigit() for ch in t) or t in _DASH_LIKE
+            alts = _alternatives(page.clean, b, pad, t) if s < REREAD_BELOW and number else ()
             items.append((b, _Read(t, s, alts), s))
     items.sort(key=lambda it: (it[0][1] + it[0][3]) / 2)
     rows: list[list[tuple[tuple[int, int, int, int], str, float]]] = []
