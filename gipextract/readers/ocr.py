@@ -42,7 +42,9 @@ Each page goes through these steps:
 6. **Lines**: the boxes outside ruled tables are placed into lines by
    position (a box joins a line when their vertical extents overlap by half)
    and go through the shared §7.5 line rule (:mod:`.layout`), so unruled
-   tables become table blocks and the rest paragraphs.
+   tables become table blocks and the rest paragraphs.  The cells of those
+   blocks carry their box's score as ``confidence`` and, for a number read
+   under :data:`REREAD_BELOW`, its re-readings, as ruled cells do.
 
 Pages are read in order; a ruled table that ends a page and one that starts
 the next with the same column boundaries are one table (the rows appended).
