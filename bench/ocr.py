@@ -13,12 +13,17 @@ once before timing (a warm-up run is not counted).  Target (issue 10): ≤ 5 s
 per table page on 2 cores.
 
 Runs are sequential on purpose: the machine's cores are what one report gets.
+It prints the machine's load average before and after, and the ONNX Runtime
+threads used (``GIPEXTRACT_OCR_THREADS`` overrides them): on a shared machine
+the seconds depend on both.  Nothing is compared here, so nothing is
+interleaved: each figure is the median of ``-n`` runs with its min–max.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -56,6 +61,8 @@ def main() -> None:
 
     ocr.engine()
     src = Source("bench", "image", "")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; ONNX Runtime threads "
+          f"{ocr.engine().text_rec.session.session.get_session_options().intra_op_num_threads}")
     print(f"{'report':34} {'pages':>5}  {'per report':22} {'per page':22} {'per table page':22}")
     for label, pages in cases:
         data = scanmaker.image_pdf(pages, args.dpi)
@@ -76,6 +83,7 @@ def main() -> None:
         per_page = [w / len(pages) for w in whole]
         print(f"{label:34} {len(pages):5}  {_spread(whole):22} {_spread(per_page):22} {_spread(tables):22}"
               f"  [{len(table_pages)} table pages]")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

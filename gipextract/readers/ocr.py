@@ -42,7 +42,9 @@ Each page goes through these steps:
 6. **Lines**: the boxes outside ruled tables are placed into lines by
    position (a box joins a line when their vertical extents overlap by half)
    and go through the shared §7.5 line rule (:mod:`.layout`), so unruled
-   tables become table blocks and the rest paragraphs.
+   tables become table blocks and the rest paragraphs.  The cells of those
+   blocks carry their box's score as ``confidence`` and, for a number read
+   under :data:`REREAD_BELOW`, its re-readings, as ruled cells do.
 
 Pages are read in order; a ruled table that ends a page and one that starts
 the next with the same column boundaries are one table (the rows appended).
@@ -113,7 +115,52 @@ def engine() -> Any:
 
     # the detector works on the page reduced to 1280 px: text lines of a 200-dpi page stay well above its
     # smallest box, at half the cost of the full page
-    return RapidOCR(det_limit_side_len=1280, det_limit_type="max")
+    eng = RapidOCR(det_limit_side_len=1280, det_limit_type="max")
+    threads = ort_threads()
+    for part in (eng.text_det, eng.text_rec):
+        try:  # rapidocr builds its sessions with ORT's defaults; rebuild them from the same model file
+            old = part.session.session
+            part.session.session = _session(old._model_path, threads)
+        except Exception:  # noqa: BLE001 - another rapidocr layout: keep its own session
+            pass
+    return eng
+
+
+def ort_threads() -> int:
+    """ONNX Runtime's intra-op threads for the OCR models: the environment
+    variable ``GIPEXTRACT_OCR_THREADS`` when set (≥ 1), else the cores this
+    process may run on less those the machine's load already keeps busy
+    (at least 1).  Readings do not depend on it; only the time does."""
+    import os
+
+    env = os.environ.get("GIPEXTRACT_OCR_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = int(os.getloadavg()[0])
+    except OSError:
+        busy = 0
+    return max(1, min(cores, cores - busy + 1))
+
+
+def _session(model_path: str, threads: int) -> Any:
+    """An ONNX Runtime CPU session for ``model_path``: ``threads`` intra-op
+    threads that sleep rather than spin while they wait (on a shared machine a
+    spinning pool takes the cores the other thread needs), and the memory
+    arena on (the batches repeat the same shapes)."""
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    so = ort.SessionOptions()
+    so.log_severity_level = 4
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(model_path, sess_options=so, providers=["CPUExecutionProvider"])
 
 
 # -- pages ------------------------------------------------------------------------
@@ -335,13 +382,16 @@ def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _alternatives(gray: np.ndarray, box: tuple[int, int, int, int], pad: int, first: str) -> tuple[str, ...]:
-    """Other readings of one line: the crop scaled 1.5× and 0.75×, and binarised (Otsu)."""
+    """Other readings of one line: the crop scaled 1.5× and 0.75×, binarised (Otsu), and stretched 2× across."""
     import cv2
 
     crop = _pad_crop(gray, *box, pad)
     variants = [cv2.resize(crop, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC),
                 cv2.resize(crop, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA),
-                cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]]
+                cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1],
+                # stretched 2× across: more of the recogniser's time steps per glyph, so two equal digits
+                # that touch ('33') are not collapsed into one
+                cv2.resize(crop, None, fx=2.0, fy=1.0, interpolation=cv2.INTER_CUBIC)]
     seen: list[str] = []
     for text, _ in _recognise(variants):
         if text != first and text not in seen:
@@ -416,12 +466,56 @@ def _table_block(page: _Page, grid: _Grid, binary: np.ndarray, ruling: np.ndarra
 # -- lines outside tables ---------------------------------------------------------
 
 
+class _Read(str):
+    """A text box's reading that keeps its score and re-readings through the
+    shared line rule (which makes table cells of the lines' texts)."""
+
+    score: float
+    alternatives: tuple[str, ...]
+
+    def __new__(cls, text: str, score: float, alternatives: tuple[str, ...] = ()) -> _Read:
+        obj = super().__new__(cls, text)
+        obj.score, obj.alternatives = score, alternatives
+        return obj
+
+
+def _mark_read(blocks: list[Block], reads: dict[str, list[float]]) -> None:
+    """Give the cells of the table blocks the line rule made from OCR lines
+    their recognition score and re-readings (§7.3: every cell read by OCR
+    carries its confidence).  A cell whose text went through the rule
+    unchanged keeps its own box's score; one the rule built (joined
+    fragments) takes the lowest score of the page's readings found in its
+    text, else 0.0 (unsure)."""
+    for block in blocks:
+        if not isinstance(block, TableBlock):
+            continue
+        for row in block.rows:
+            for cell in row:
+                if not cell.text or cell.confidence is not None:
+                    continue
+                if isinstance(cell.text, _Read):
+                    cell.confidence, cell.alternatives = round(cell.text.score, 4), cell.text.alternatives
+                else:
+                    found = [sc for t, scores in reads.items() if t and t in cell.text for sc in scores]
+                    cell.confidence = round(min(found), 4) if found else 0.0
+                if cell.text in _DASH_LIKE:
+                    cell.alternatives = tuple(dict.fromkeys((str(cell.text), *cell.alternatives)))
+                    cell.text = "—"
+                cell.text = str(cell.text)
+
+
 def _lines(page: _Page, boxes: list[tuple[int, int, int, int]]) -> list[tuple[float, Line]]:
     """The text boxes outside tables → layout lines with their top (pixels), recognised (step 6)."""
     u = page.unit
     pad = max(4, round(3 * u))
     read = _recognise([_pad_crop(page.clean, *b, pad) for b in boxes])
-    items = [(b, t, s) for b, (t, s) in zip(boxes, read) if t]
+    items: list[tuple[tuple[int, int, int, int], str, float]] = []
+    for b, (t, s) in zip(boxes, read):
+        if t:
+            # only a number's re-readings are used (by the identities): prose is not re-read
+            number = any(ch.isdigit() for ch in t) or t in _DASH_LIKE
+            alts = _alternatives(page.clean, b, pad, t) if s < REREAD_BELOW and number else ()
+            items.append((b, _Read(t, s, alts), s))
     items.sort(key=lambda it: (it[0][1] + it[0][3]) / 2)
     rows: list[list[tuple[tuple[int, int, int, int], str, float]]] = []
     for it in items:
@@ -525,17 +619,30 @@ def ocr_pages(images: Sequence[tuple[int, Image.Image]], source: Source) -> list
             else:
                 flat.append((kind, obj))
                 last_grid = None if kind == "line" and not _is_furniture(obj) else last_grid
+    reads: dict[str, list[float]] = {}
+    for kind, obj in flat:
+        if kind == "line":
+            for t in obj.cells:
+                if isinstance(t, _Read):
+                    reads.setdefault(str(t), []).append(t.score)
     blocks: list[Block] = []
     run: list[Line] = []
     for kind, obj in flat:
         if kind == "table":
-            blocks.extend(layout_blocks(run, _paragraphs))
+            blocks.extend(_laid_out(run, reads))
             run = []
             blocks.append(obj)
         else:
             run.append(obj)
-    blocks.extend(layout_blocks(run, _paragraphs))
+    blocks.extend(_laid_out(run, reads))
     return blocks
+
+
+def _laid_out(run: list[Line], reads: dict[str, list[float]]) -> list[Block]:
+    """The §7.5 line rule on OCR lines, its table cells marked with their scores."""
+    out = layout_blocks(run, _paragraphs)
+    _mark_read(out, reads)
+    return out
 
 
 def _is_furniture(ln: Line) -> bool:
