@@ -9,7 +9,7 @@ image-only PDF through the whole pipeline (``gipextract.read_report``).  For
 each report it prints the median seconds per report, per page and per *table
 page* (a page holding a ruled table: the time of the table pages alone, read
 one by one), with the spread (min–max) over the runs.  The engine is loaded
-once before timing (a warm-up run is not counted).  Target (issue 10): ≤ 5 s
+once before timing (a warm-up run is not counted).  Target: ≤ 5 s
 per table page on 2 cores.
 
 Runs are sequential on purpose: the machine's cores are what one report gets.
