@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..document import Cell
-from ..identities import Identity, line_label
+from ..identities import Identity, identities, line_label
 from ..normalize import clean_text, label_core
 from ..report import CellValue, ExtraRow, Finding, Report
 from ..split import Column, RowRun, is_run, recover
@@ -174,6 +174,25 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
             message=f"{TABLE_NAMES[name]}: {n} cells were printed without separators and recovered by splitting: "
                     f"{how.get('digits', 0)} by the digit count alone, {how.get('row', 0)} by the row's identities, "
                     f"{how.get('table', 0)} by identities across rows."))
+
+
+def _cut_off_tail(tt: TableTemplate, filled_rows: set[str]) -> list[RowSpec]:
+    """The rows of a table cut off at its end (spec §7.3: a truncated text, a
+    lost last page): the template rows after the last row read, when they
+    include a total row (the one-cell side of a column identity, 表三's
+    （七）总计), which a report never leaves out as it may an empty leaf row.
+    Empty when the table is not cut off."""
+    tail: list[RowSpec] = []
+    for r in reversed(tt.rows):
+        if r.key in filled_rows:
+            break
+        tail.append(r)
+    prefix = f"{tt.name}."
+    totals = {k[len(prefix):].rsplit(".", 1)[0] for i in identities(tt.version, tt.name)
+              if i.each == "column" and len(i.right) == 1 for k in i.right}
+    if len(tail) == len(tt.rows) or not any(r.key in totals for r in tail):
+        return []
+    return tail[::-1]
 
 
 def _cut_label_row(tt: TableTemplate, rest: list[Segment], matched: dict[int, int], missing: list[RowSpec],
@@ -344,6 +363,21 @@ def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Rep
     # Part of the source unread (a PDF page without text), or printed rows with numbers that match no
     # template row (a label cut by a wrap, a page break or a glued header word): a row not found may be
     # one of them, so its cells are unknown (unreadable), not absent (spec §7.3).
+    # A table cut off at its end (a truncated text, a lost last page): unknown, not absent.
+    tail = _cut_off_tail(tt, filled_rows) if not incomplete and not extra else []
+    if tail:
+        last = tt.rows[len(tt.rows) - len(tail) - 1].label
+        findings.insert(0, Finding(
+            "table_cut_off", "warning", name, [f"{name}.{r.key}.{c.key}" for r in tail for c in r.columns],
+            message=f"{TABLE_NAMES[name]}: the printed table stops after row {last}, before the format's last "
+                    f"rows ({', '.join(r.label for r in tail)}): it may be cut off (a truncated text, a lost "
+                    f"page), so their cells are unknown (unreadable), not absent (spec §7.3)."))
+        for r in tail:
+            for c in r.columns:
+                key = f"{name}.{r.key}.{c.key}"
+                cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None,
+                                       "unreadable")
+        missing = [r for r in missing if r not in tail]
     unknown = incomplete or bool(extra)
     flag = "unreadable" if unknown else "row_missing"
     for r in missing:
