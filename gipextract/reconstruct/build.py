@@ -176,12 +176,15 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
                     f"{how.get('table', 0)} by identities across rows."))
 
 
-def _cut_off_tail(tt: TableTemplate, filled_rows: set[str]) -> list[RowSpec]:
+def _cut_off_tail(tt: TableTemplate, filled_rows: set[str], segs: list[Segment]) -> list[RowSpec]:
     """The rows of a table cut off at its end (spec §7.3: a truncated text, a
-    lost last page): the template rows after the last row read, when they
-    include a total row (the one-cell side of a column identity, 表三's
-    （七）总计), which a report never leaves out as it may an empty leaf row.
-    Empty when the table is not cut off."""
+    lost last page, a last row the reader did not join across a page break):
+    the template rows after the last row read, when they include a total row
+    (the one-cell side of a column identity, 表三's （七）总计), which a report
+    never leaves out as it may an empty leaf row, or when the table's last
+    printed row is a header without numbers that names a column of one of
+    them (表二's ``信息内容 | 本年收费金额`` with its row lost).  Empty when
+    the table is not cut off."""
     tail: list[RowSpec] = []
     for r in reversed(tt.rows):
         if r.key in filled_rows:
@@ -190,9 +193,16 @@ def _cut_off_tail(tt: TableTemplate, filled_rows: set[str]) -> list[RowSpec]:
     prefix = f"{tt.name}."
     totals = {k[len(prefix):].rsplit(".", 1)[0] for i in identities(tt.version, tt.name)
               if i.each == "column" and len(i.right) == 1 for k in i.right}
-    if len(tail) == len(tt.rows) or not any(r.key in totals for r in tail):
+    if len(tail) == len(tt.rows):
         return []
-    return tail[::-1]
+    if any(r.key in totals for r in tail):
+        return tail[::-1]
+    last = segs[-1] if segs else None
+    if last is not None and not last.filled and last.labels:
+        heads = {label_core(c.label) for r in tail for c in r.columns}
+        if any(label_core(t) in heads for t in last.labels):
+            return tail[::-1]
+    return []
 
 
 def _cut_label_row(tt: TableTemplate, rest: list[Segment], matched: dict[int, int], missing: list[RowSpec],
@@ -364,7 +374,7 @@ def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Rep
     # template row (a label cut by a wrap, a page break or a glued header word): a row not found may be
     # one of them, so its cells are unknown (unreadable), not absent (spec §7.3).
     # A table cut off at its end (a truncated text, a lost last page): unknown, not absent.
-    tail = _cut_off_tail(tt, filled_rows) if not incomplete and not extra else []
+    tail = _cut_off_tail(tt, filled_rows, segs) if not incomplete and not extra else []
     if tail:
         last = tt.rows[len(tt.rows) - len(tail) - 1].label
         findings.insert(0, Finding(
