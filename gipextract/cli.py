@@ -381,7 +381,8 @@ def review(report: str, output: str | None, max_pages: int, input_format: str | 
     from .export.review import review_page
     from .pipeline import load, read_report
 
-    if output is not None and os.path.splitext(output)[1].lower() not in (".html", ".htm"):
+    if output is not None and not os.path.isdir(output) and os.path.splitext(output)[1].lower() not in (".html",
+                                                                                                      ".htm"):
         raise click.UsageError(f"-o {output}: the review page is HTML; give a name ending in .html or .htm")
     data, path = load(sys.stdin.buffer, "<stdin>") if report == "-" else load(report)
     rep = read_report(data, input_format, name=path)
