@@ -105,3 +105,47 @@ def test_the_corpus_markdown_with_cut_labels_is_partial_not_absent(corpus):
         assert keys and {r.cells[k].flag for k in keys} == {"unreadable"}
     assert not any(c.flag == "row_missing" for c in r.cells.values() if c.table == "t3")
     assert report_status(r)[0] == "partial"
+
+
+def _print_to_pdf(html_path, out) -> None:
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed")
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={out}", html_path.as_uri()], check=True, capture_output=True, timeout=180)
+
+
+def test_a_label_wrapped_in_a_printed_pdf_is_read_as_its_row(corpus, tmp_path):
+    """031 printed by Chromium wraps （三）7 as '7.属于行政 / 执法案卷': the
+    part with the numbers is proved to be that row, and the report equals its truth."""
+    from .conftest import cell_mismatches, truth
+
+    pdf = tmp_path / "c.pdf"
+    _print_to_pdf(corpus / "031_2019_html.html", pdf)
+    r = gipextract.read_report(pdf)
+    assert cell_mismatches(r, truth("031_2019_html.html")) == []
+    assert report_status(r) == ("ok", "hold", 0)
+
+
+def test_rows_lost_at_a5_page_breaks_are_unknown_not_absent(corpus, tmp_path):
+    """028 printed on A5: 表三 （三）2 is split by a page break (proved, read);
+    表二's fee row falls alone at the top of the next page, outside its table:
+    unknown (table_cut_off), never the row_missing that would say the report has none."""
+    from .conftest import truth
+
+    html = tmp_path / "a5.html"
+    text = (corpus / "028_2024_html.html").read_bytes()
+    html.write_bytes(text.replace(b"</head>", b"<style>@page{size:A5;margin:12mm}</style></head>", 1)
+                     if b"</head>" in text else text.replace(b"</HEAD>", b"<style>@page{size:A5;margin:12mm}</style></HEAD>", 1))
+    pdf = tmp_path / "a5.pdf"
+    _print_to_pdf(html, pdf)
+    r = gipextract.read_report(pdf)
+    exp = truth("028_2024_html.html")["cells"]
+    fee = "t2.art20_8.administrative_fees.fee_amount_wan_yuan"
+    assert {k: c.value for k, c in r.cells.items() if k in exp and k != fee} == {k: v for k, v in exp.items() if k != fee}
+    assert (r.cells[fee].value, r.cells[fee].flag) == (None, "unreadable")
+    assert not any(c.flag == "row_missing" for c in r.cells.values())
+    assert report_status(r) == ("partial", "hold", 1)
