@@ -241,7 +241,7 @@ def test_batch_cli_organs_include_exclude(folder, tmp_path):
     assert [x["organ"] for x in rows] == ["", "示例区", "示例区"]
     bad = CliRunner().invoke(main, ["batch", str(folder / "organ"), "-o", str(tmp_path / "p"), "--organs",
                                     str(folder / "README.md")])
-    assert bad.exit_code == 1 and "organs file needs a header" in bad.output
+    assert bad.exit_code == 2 and "organs file needs a header" in bad.output  # a usage error naming the file
     assert not (tmp_path / "p").exists()
 
 
