@@ -1,4 +1,5 @@
-"""Rough edges of the command line a new user met: Ctrl-C, a full standard
+"""(Named to run after tests/test_hardening.py, whose peak-memory checks read the process peak.)
+Rough edges of the command line a new user met: Ctrl-C, a full standard
 output, a review page named .pdf, a bad --organs file, a bad
 GIPEXTRACT_SOFFICE.  Each a clear line and the documented exit code."""
 
