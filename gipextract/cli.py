@@ -16,7 +16,10 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, BinaryIO
 
-import click
+try:
+    import click
+except KeyboardInterrupt:  # Ctrl-C while starting: quietly, as a shell reports it
+    sys.exit(130)
 
 from .errors import GipextractError
 
@@ -34,7 +37,7 @@ READER_NAMES = ("docx", "html", "markdown", "pdf", "text", "doc", "wps", "rtf", 
 FORMATS = ("json", "csv", "jsonl", "xlsx")
 
 EXIT_OK, EXIT_READ, EXIT_USAGE, EXIT_IDENTITY = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # batch stopped by Ctrl-C (128 + SIGINT); its outputs are consistent
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT); a batch's outputs are consistent
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -52,6 +55,8 @@ def handle_errors(f):
         ctx = click.get_current_context()
         try:
             return f(*args, **kwargs)
+        except _StdoutError as e:
+            _fail(ctx, str(e.error), e.error)
         except GipextractError as e:
             _fail(ctx, str(e), e)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -59,6 +64,29 @@ def handle_errors(f):
         except Exception as e:  # a bug: say so in one line; -v shows where
             _fail(ctx, f"internal error: {e.__class__.__name__}: {e} (run with -v for the traceback)", e)
     return wrapper
+
+
+class _StdoutError(Exception):
+    """Standard output could not be written (``> /dev/full``): carries the
+    one-line :class:`~gipextract.errors.OutputError` naming it."""
+
+    def __init__(self, error: GipextractError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _write_stdout(data: bytes) -> None:
+    """Write ``data`` to standard output and flush it; an :class:`OSError`
+    (a full disk, a closed descriptor) becomes an
+    :class:`~gipextract.errors.OutputError` naming standard output."""
+    from .errors import OutputError
+
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except OSError as e:
+        err = OutputError(f"cannot write output: {e.strerror or e}", path="<standard output>")
+        raise _StdoutError(err) from None
 
 
 def input_options(f):
@@ -144,11 +172,24 @@ def _guarded_std_streams():
 
 class _Main(click.Group):
     """The ``gipextract`` group: every command (and ``-h``, ``--version``) runs
-    with a closed stdout or stderr ending its output quietly, not in an error."""
+    with a closed stdout or stderr ending its output quietly, not in an error.
+    Ctrl-C in a command (its imports included) exits 130 with one line, never
+    click's ``Aborted!`` and exit 1."""
 
     def main(self, *args, **kwargs):
         with _guarded_std_streams():
-            return super().main(*args, **kwargs)
+            try:
+                return super().main(*args, **kwargs)
+            except KeyboardInterrupt:  # outside a command (while parsing): the same
+                click.echo("gipextract: interrupted", err=True)
+                sys.exit(EXIT_INTERRUPTED)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("gipextract: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
 def _warn(report: Report, quiet: bool) -> None:
@@ -245,8 +286,7 @@ def _write_report(rep: Report, output: str | None, fmt: str | None, excel: bool)
     from .cli_output import output_files, stdout_bytes
 
     if output is None:
-        sys.stdout.buffer.write(stdout_bytes(rep, fmt, excel))
-        sys.stdout.buffer.flush()
+        _write_stdout(stdout_bytes(rep, fmt, excel))
         return
     with _usage_errors():
         files = output_files(rep, output, fmt, excel)
@@ -341,12 +381,14 @@ def review(report: str, output: str | None, max_pages: int, input_format: str | 
     from .export.review import review_page
     from .pipeline import load, read_report
 
+    if output is not None and not os.path.isdir(output) and os.path.splitext(output)[1].lower() not in (".html",
+                                                                                                      ".htm"):
+        raise click.UsageError(f"-o {output}: the review page is HTML; give a name ending in .html or .htm")
     data, path = load(sys.stdin.buffer, "<stdin>") if report == "-" else load(report)
     rep = read_report(data, input_format, name=path)
     page = review_page(data, rep, max_pages=max_pages).encode("utf-8")
     if output is None:
-        sys.stdout.buffer.write(page)
-        sys.stdout.buffer.flush()
+        _write_stdout(page)
     else:
         write_file(output, page)  # atomic: never half a page
 
@@ -409,6 +451,7 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
     from pathlib import Path
 
     from .batch import BatchUsageError, run_batch
+    from .crossreport import OrgansFileError
 
     bars: list = []  # the progress bar, made once the inputs are counted
     show = not quiet and sys.stderr.isatty()
@@ -426,6 +469,8 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
                             excel=excel, organs=organs, include=include, exclude=exclude, reports=reports,
                             memory_limit=memory_limit or None)
     except BatchUsageError as e:  # --resume with --overwrite, a malformed --dask-scheduler, OUTDIR in use
+        raise click.UsageError(str(e)) from None
+    except OrgansFileError as e:  # --organs: a missing file or a bad header
         raise click.UsageError(str(e)) from None
     finally:
         for bar in bars:

@@ -330,6 +330,11 @@ class Converter:
         path0 = items[0][2]
         soffice = self.soffice or find_soffice()
         if soffice is None:
+            override = os.environ.get("GIPEXTRACT_SOFFICE")
+            if override:  # the user named one, and it is not there: say which, not "not installed"
+                raise UnsupportedFormatError(
+                    f"{_WHAT[items[0][1]]}: reading it needs LibreOffice, but GIPEXTRACT_SOFFICE={override} "
+                    f"is not an executable program (fix or unset GIPEXTRACT_SOFFICE)", path=path0)
             raise UnsupportedFormatError(
                 f"{_WHAT[items[0][1]]}: reading it needs LibreOffice, which is not installed "
                 f"(install it: {INSTALL_HINT})", path=path0)

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from .errors import GipextractError
 from .report import Finding, Report
 from .templates import fallback_version, get_template
 
@@ -300,21 +301,27 @@ def organ_names(names: Iterable[str], aliases: Mapping[str, str] | None = None) 
     return out
 
 
+class OrgansFileError(GipextractError):
+    """An organs file (``batch --organs``) that is missing, unreadable or
+    without its ``name,organ`` header; the message names the file."""
+
+
 def load_organ_aliases(path: str) -> dict[str, str]:
     """A user's organ aliases: a CSV file (UTF-8, BOM or not) with a header
     ``name,organ`` and one alias per row.
 
-    :raises GipextractError: the file cannot be read or has no such header.
+    :raises OrgansFileError: the file is missing or cannot be read, or has no
+        such header (one line naming the file).
     """
     import csv
-
-    from .errors import GipextractError
 
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"name", "organ"} <= {f.strip() for f in reader.fieldnames}:
-                raise GipextractError(f"{path}: an organs file needs a header row 'name,organ'")
+            fields = [f.strip() for f in reader.fieldnames or ()]
+            if not {"name", "organ"} <= set(fields):
+                got = ",".join(fields) if fields else "nothing"
+                raise OrgansFileError(f"{path}: an organs file needs a header row 'name,organ' (it has {got!r})")
             out = {}
             for row in reader:
                 row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
@@ -322,7 +329,8 @@ def load_organ_aliases(path: str) -> dict[str, str]:
                     out[row["name"]] = row["organ"]
             return out
     except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise GipextractError(f"{path}: cannot read the organs file: {getattr(e, 'strerror', None) or e}") from None
+        why = getattr(e, "strerror", None) or e
+        raise OrgansFileError(f"{path}: cannot read the organs file: {why}") from None
 
 
 def pair_years(rows: Iterable[tuple[str, str | None, int | None, str]],

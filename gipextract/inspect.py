@@ -54,7 +54,8 @@ def _located(loc: Located, out: list[str]) -> None:
 
 
 _HOW = {"label": "by label", "out_of_order": "by label, printed out of order",
-        "joined": "from the unlabelled row of numbers", "blank_row": "an unfilled row under the header"}
+        "joined": "from the unlabelled row of numbers", "blank_row": "an unfilled row under the header",
+        "cut_label": "by its cut label, the one printed row left over there (spec §7.3)"}
 
 
 def _matches(rec: Reconstruction, report: Report, out: list[str]) -> None:

@@ -9,7 +9,11 @@ batch manifest and ``gipextract extract`` (on stderr) both say it.
     every table of the report's format found and every cell read: nulls only
     where the report itself printed a blank, a dash, 无 or left a row out
     (template-spec §7.2, §10.3 flags ``blank``, ``dash``, ``none_text``,
-    ``row_missing``).
+    ``row_missing``).  A row is ``row_missing`` only when nothing printed
+    could be it: a template row not found while a printed row with numbers
+    is left unmatched (a cut label), or after the last row of a table cut
+    off before its total row, is ``unreadable`` (spec §7.3), so it makes the
+    report ``partial`` and counts in ``n_unread``.
 ``partial``
     tables found, some cells not read: a cell flagged with one of
     :data:`UNREAD_FLAGS`, or a table absent (its cells all count as unread).

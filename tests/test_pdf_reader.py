@@ -12,6 +12,7 @@ from gipextract.document import Source, TableBlock
 from gipextract.errors import ReadError
 from gipextract.readers import READERS
 from gipextract.readers.pdf import PdfSettings, bands, cell_text, read_pdf, vertical_stacks, words
+from gipextract.status import report_status
 
 from . import pdfmaker
 from .conftest import FIXTURES, cell_mismatches, load_expected, truth
@@ -261,10 +262,14 @@ def test_partial_text_dump_yields_its_cells_and_nulls_for_the_rest(corpus):
     r = gipextract.read_report(corpus / name)
     assert cell_mismatches(r, exp) == []
     rest = [c for k, c in r.cells.items() if k not in exp["cells"]]
-    assert rest and all(c.value is None and c.flag == "row_missing" for c in rest)
+    assert rest and all(c.value is None for c in rest)
+    # 表二's first blocks are not in the text (row_missing); 表三 stops before its total row: cut off, unknown
+    assert {c.flag for c in rest if c.table == "t2"} == {"row_missing"}
+    assert {c.flag for c in rest if c.table == "t3"} == {"unreadable"}
     assert [f.table for f in r.findings if f.rule == "table_absent"] == ["t4"]
-    missing = {k for f in r.findings if f.rule == "row_missing" for k in f.cells}
+    missing = {k for f in r.findings if f.rule in ("row_missing", "table_cut_off") for k in f.cells}
     assert missing == {c.key for c in rest}
+    assert report_status(r) == ("partial", "hold", 15 + 84)
 
 
 def test_cli_extracts_a_pdf_and_refuses_a_broken_one(tmp_path):

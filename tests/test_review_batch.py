@@ -73,3 +73,32 @@ def test_no_review_and_resume(tmp_path):
     run_batch([str(archive)], out, jobs=1, resume=True)  # the two kept, the rest converted
     rows = index_rows(out)
     assert len(rows) == 5 and all((out / "review" / r["link"]).is_file() for r in rows.values() if r["link"])
+
+
+def test_index_shows_the_manifests_organ_and_identities(tmp_path):
+    """The Organ column is the manifest's organ (filled when the batch is
+    paired), the Identities column its ``identities``: ``not_checked`` for a
+    pre-2019 report and an unfilled template, never "hold"."""
+    from .batch_helpers import synth
+    from .test_dataset import _NUMBER_LINE, _pre2019_text
+
+    s = synth()
+    root = tmp_path / "archive"
+    write(root / "blank.txt", _NUMBER_LINE.sub("\t", s.variant("v2021_city", agency="示例市水务局", year=2024)))
+    write(root / "pre.txt", _pre2019_text())
+    write(root / "organ" / "2023.txt", s.variant("v2021_city", agency="示例区人民政府", year=2023))
+    write(root / "organ" / "2024.txt", s.variant("v2021_city", agency="样本市示例区人民政府", year=2024, scale=2))
+    out = tmp_path / "out"
+    run_batch([str(root)], out, jobs=1)
+    manifest = {r["path"]: r for r in read_csv(out / "manifest.csv")}
+    tree = lxml_html.fromstring((out / "review" / "index.html").read_bytes())
+    seen = {}
+    for tr in tree.xpath("//table[@id='reports']/tbody/tr"):
+        tds = tr.xpath("./td")
+        seen[tds[0].xpath("string(.//a | .//span[@class='name'])")] = (tds[1].text_content(), tds[5].text_content())
+    assert set(seen) == set(manifest)
+    for path, m in manifest.items():
+        assert seen[path] == (m["organ"], m["identities"]), path
+    by_name = {p.rsplit("/", 1)[-1] if "organ" not in p else p[p.index("organ"):]: v for p, v in seen.items()}
+    assert by_name["blank.txt"][1] == by_name["pre.txt"][1] == "not_checked"
+    assert by_name["organ/2023.txt"] == by_name["organ/2024.txt"] == ("样本市示例区人民政府", "hold")

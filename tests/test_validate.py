@@ -14,6 +14,7 @@ from gipextract.document import Source
 from gipextract.errors import TemplateError
 from gipextract.export.findings import FINDINGS_COLUMNS, findings_csv, findings_text
 from gipextract.report import CellValue, Report
+from gipextract.status import report_status
 from gipextract.templates import TABLES, VERSIONS, _load_toml, _table, get_template, label_aliases
 from gipextract.validate import cell_label, check, evaluate, identities, identities_of, rules, validate
 
@@ -464,15 +465,23 @@ def test_malformed_bounds_raise_template_error():
 
 
 def test_a_table_cut_off_before_its_total_row_is_not_checked_not_broken():
-    """004_2024 (a partial text dump) stops after （四）1: the missing rows
-    count 0, but the missing （七）总计 is unknown, so T3-A and T3-C are not
+    """004_2024 (a partial text dump) stops after （四）1: the rows after the
+    last one printed, down to （七）总计, are unknown (unreadable: a report
+    never leaves its total row out, spec §7.3), so T3-A and T3-C are not
     checked rather than reported broken; T3-B still checks the rows present."""
     t3 = T3_HEAD + row("一、本年新收政府信息公开申请数量", [3, 0, 0, 0, 0, 0, 3]) \
         + row("（一）予以公开", [2, 0, 0, 0, 0, 0, 2], "三、本年度办理结果") \
         + row("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", [1, 0, 0, 0, 0, 0, 2])
     r = gipextract.read_report(("2024年\n" + t3).encode())
     assert found(r, ("error",)) == [("T3-B", t3_row("partially_granted"))]
+    [cut] = [f for f in r.findings if f.rule == "table_cut_off"]
+    assert "stops after row （二）部分公开" in cut.message
+    missing = [k for f in r.findings if f.rule == "row_missing" and f.table == "t3" for k in f.cells]
+    assert {k.split(".")[1] for k in missing} == {"carried_over_prev"}  # not printed: absent, as before
+    tail = [k for k in r.cells if k.startswith("t3.") and r.cells[k].value is None and k not in missing]
+    assert set(cut.cells) == set(tail) and "t3.results_total.total" in tail
+    assert {r.cells[k].flag for k in tail} == {"unreadable"}
     [skipped] = [f for f in r.findings if f.rule == "not_checked"]
-    assert skipped.cells == [f"t3.results_total.{c}" for c in COLS]
-    assert "T3-A of column 自然人" in skipped.message and "a total row the report lacks" in skipped.message
-    assert r.cells["t3.results_total.total"].flag == "row_missing"
+    assert "T3-A of column 自然人" in skipped.message and "T3-C of column 总计" in skipped.message
+    status, identities_, n_unread = report_status(r)
+    assert (status, identities_) == ("partial", "broken") and n_unread >= len(tail)

@@ -2,7 +2,10 @@
 :mod:`gipextract.export.review` page per report read) and
 ``OUTDIR/review/index.html``, a sortable, filterable list of every input of
 the manifest (organ, year, format version, status, identities, number of
-findings) linking to its page.
+findings) linking to its page.  Every column shows the committed manifest's
+value (``organ`` and ``identities`` as ``manifest.csv`` has them: the organ
+is only known once the whole batch is paired, so :meth:`ReviewIndex.write`
+reads them back from the manifest).
 
 :class:`ReviewIndex` is driven by the batch run: :meth:`ReviewIndex.add` once
 per manifest row, in input order (it writes the row's page, if the worker made
@@ -75,6 +78,9 @@ class IndexRow:
     :ivar page: its page relative to ``review/`` (``pages/a/b.pdf.html``), or
         ``None`` when it has none (failed, or made with ``--no-review``).
     :ivar status, error, template, year, agency, n_errors: the manifest's.
+    :ivar organ: the manifest's ``organ`` (the agency normalised across years).
+    :ivar identities: the manifest's ``identities``: ``hold``, ``broken``,
+        ``not_checked`` (empty when unknown).
     :ivar n_findings: the report's findings (the cross-year ones aside), or
         ``None`` if unknown.
     """
@@ -88,6 +94,8 @@ class IndexRow:
     agency: str
     n_errors: str
     n_findings: int | None
+    organ: str = ""
+    identities: str = ""
 
 
 class ReviewIndex:
@@ -148,13 +156,14 @@ class ReviewIndex:
         link = page_path(rel).split("/", 1)[1] if has_page else None
         self.rows.append(IndexRow(m.get("path", rel), link, m.get("status", ""), m.get("error", ""),
                                   m.get("template", ""), m.get("year", ""), m.get("agency", ""),
-                                  m.get("n_errors", ""), n))
+                                  m.get("n_errors", ""), n, m.get("organ", ""), m.get("identities", "")))
 
     def write(self) -> Path:
         """Write ``review/index.html``, then remove the pages under
         ``review/pages/`` that it does not link (inputs no longer given, our
         temporaries) and the directories left empty; returns its path."""
         target = self.root / REVIEW_DIR / "index.html"
+        self._read_manifest()
         try:
             _write_atomic(target, index_html(self.rows).encode("utf-8"))
         except OSError as e:
@@ -174,16 +183,40 @@ class ReviewIndex:
         return target
 
 
+    def _read_manifest(self) -> None:
+        """Take each row's ``organ``, ``identities``, ``status`` and
+        ``n_errors`` from the committed ``manifest.csv`` (the organ is filled
+        at its commit), when it is there and lists the row's path."""
+        try:
+            with open(self.root / "manifest.csv", encoding="utf-8-sig", newline="") as fh:
+                committed = {m.get("path", ""): m for m in csv.DictReader(fh)}
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return
+        for r in self.rows:
+            m = committed.get(r.path)
+            if m is not None:
+                r.organ = m.get("organ") or r.organ
+                r.identities = m.get("identities") or r.identities
+                r.status = m.get("status") or r.status
+                r.n_errors = m.get("n_errors", r.n_errors)
+
+
 def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
 def _identities(r: IndexRow) -> tuple[str, str]:
-    """(text, sort key) of the identities column."""
-    if r.status in ("failed", "no_tables") or not r.n_errors:
-        return "—", "-1"
-    n = int(r.n_errors)
-    return ("hold", "0") if n == 0 else (f"{n} broken", str(n))
+    """(text, sort key) of the identities column: the manifest's
+    ``identities`` (``hold``, ``broken`` with its number of errors,
+    ``not_checked``); ``—`` when the manifest has none."""
+    n = int(r.n_errors) if r.n_errors.isdigit() else 0
+    if r.identities == "hold":
+        return "hold", "0"
+    if r.identities == "broken":
+        return (f"{n} broken" if n else "broken"), str(max(n, 1))
+    if r.identities == "not_checked":
+        return "not_checked", "-1"
+    return "—", "-2"
 
 
 def index_html(rows: list[IndexRow]) -> str:
@@ -197,10 +230,11 @@ def index_html(rows: list[IndexRow]) -> str:
         ident, ident_key = _identities(r)
         n = "" if r.n_findings is None else str(r.n_findings)
         err = f'<div class="err">{_e(r.error)}</div>' if r.error else ""
-        body.append(f'<tr data-status="{_e(r.status)}"><td class="path">{link}{err}</td><td>{_e(r.agency)}</td>'
+        agency = f' title="{_e(r.agency)}"' if r.agency and r.agency != r.organ else ""
+        body.append(f'<tr data-status="{_e(r.status)}"><td class="path">{link}{err}</td><td{agency}>{_e(r.organ)}</td>'
                     f'<td data-sort="{_e(r.year or "0")}">{_e(r.year)}</td><td>{_e(r.template)}</td>'
                     f'<td><span class="st st-{_e(r.status)}">{_e(r.status)}</span></td>'
-                    f'<td data-sort="{ident_key}" class="{"bad" if ident_key not in ("-1", "0") else ""}">'
+                    f'<td data-sort="{ident_key}" class="{"bad" if r.identities == "broken" else ""}">'
                     f"{_e(ident)}</td><td data-sort=\"{n or '-1'}\">{n}</td></tr>")
     statuses = sorted({r.status for r in rows})
     options = "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in statuses)

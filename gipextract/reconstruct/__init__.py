@@ -17,8 +17,15 @@
    similarity (exact after normalisation, then the template's aliases, then the
    label without numbering or notes, then fuzzy LCS ≥ the threshold of
    labels.toml): the monotonic matching with the greatest total similarity.
-   A template row with no segment is ``row_missing``; a segment with numbers
-   and no template row is an extra row, kept but never counted.
+   A segment with numbers and no template row is an extra row, kept but never
+   counted.  A template row with no segment is ``row_missing`` (the report
+   left it out) only when no such extra row is left: otherwise its label may
+   have been cut (a wrap, a page break, a header word glued to it), so its
+   cells are ``unreadable``, never guessed, unless exactly one row is missing,
+   exactly one extra row stands in its place and its label is part of the
+   row's (or contains it): then it is that row (``cut_label``, spec §7.3).
+   Rows after the last one read, down to a total row, are a table cut off
+   (``table_cut_off``): ``unreadable`` too.
 4. **Values.**  A matched segment must carry exactly as many values as the
    row has columns (trailing empty cells aside); they are taken in order and
    parsed by :func:`gipextract.values.parse_value`.  Any other count leaves the

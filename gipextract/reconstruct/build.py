@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..document import Cell
-from ..identities import Identity, line_label
+from ..identities import Identity, identities, line_label
 from ..normalize import clean_text, label_core
 from ..report import CellValue, ExtraRow, Finding, Report
 from ..split import Column, RowRun, is_run, recover
@@ -176,6 +176,65 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
                     f"{how.get('table', 0)} by identities across rows."))
 
 
+def _cut_off_tail(tt: TableTemplate, filled_rows: set[str], segs: list[Segment]) -> list[RowSpec]:
+    """The rows of a table cut off at its end (spec §7.3: a truncated text, a
+    lost last page, a last row the reader did not join across a page break):
+    the template rows after the last row read, when they include a total row
+    (the one-cell side of a column identity, 表三's （七）总计), which a report
+    never leaves out as it may an empty leaf row, or when the table's last
+    printed row is a header without numbers that names a column of one of
+    them (表二's ``信息内容 | 本年收费金额`` with its row lost).  Empty when
+    the table is not cut off."""
+    tail: list[RowSpec] = []
+    for r in reversed(tt.rows):
+        if r.key in filled_rows:
+            break
+        tail.append(r)
+    prefix = f"{tt.name}."
+    totals = {k[len(prefix):].rsplit(".", 1)[0] for i in identities(tt.version, tt.name)
+              if i.each == "column" and len(i.right) == 1 for k in i.right}
+    if len(tail) == len(tt.rows):
+        return []
+    if any(r.key in totals for r in tail):
+        return tail[::-1]
+    last = segs[-1] if segs else None
+    if last is not None and not last.filled and last.labels:
+        heads = {label_core(c.label) for r in tail for c in r.columns}
+        if any(label_core(t) in heads for t in last.labels):
+            return tail[::-1]
+    return []
+
+
+def _cut_label_row(tt: TableTemplate, rest: list[Segment], matched: dict[int, int], missing: list[RowSpec],
+                   extra: list[Segment]) -> tuple[RowSpec, int] | None:
+    """The one case where a printed row that matched no label is proved to be
+    a template row (spec §7.3, a label cut by a wrap, a page break or a
+    glued header word): exactly one template row not found, exactly one
+    printed row with numbers left over, that printed row standing between the
+    printed rows of the template rows around the missing one, and its label
+    (one label cell, or its label cells joined, folded to
+    :func:`~gipextract.normalize.label_core`) contained in the row's label or
+    an alias, or containing it, by at least two characters.  Returns the row
+    and the index of the printed row in ``rest``, else ``None`` (then the
+    missing row is unknown, never guessed)."""
+    if len(missing) != 1 or len(extra) != 1:
+        return None
+    row, seg = missing[0], extra[0]
+    i = tt.rows.index(row)
+    k = next(j for j, s in enumerate(rest) if s is seg)
+    before = [j for r, j in matched.items() if r < i]
+    after = [j for r, j in matched.items() if r > i]
+    if (before and max(before) >= k) or (after and min(after) <= k):
+        return None
+    printed = {label_core(t) for t in (*seg.labels, "".join(seg.labels))}
+    cores = {label_core(t) for t in (row.label, *row.aliases)}
+    for p in printed:
+        for c in cores:
+            if min(len(p), len(c)) >= 2 and (p in c or c in p):
+                return row, k
+    return None
+
+
 @dataclass(slots=True)
 class RowMatch:
     """How one template row was read.
@@ -184,7 +243,9 @@ class RowMatch:
     :ivar how: ``label`` (matched in order by its label), ``out_of_order``
         (an exact label printed out of the template's order), ``joined``
         (taken from 表四's unlabelled row of numbers), ``blank_row`` (an
-        unfilled printed row under the header), ``missing`` (no printed row).
+        unfilled printed row under the header), ``cut_label`` (the one
+        printed row left over, whose cut label is part of this row's, spec
+        §7.3), ``missing`` (no printed row).
     :ivar segment: the printed row it was read from, or ``None``.
     :ivar values: the value cells taken for it, as printed.
     :ivar run: the value run sent to the splitter when its cells were printed
@@ -287,21 +348,69 @@ def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Rep
                                     message=f"{TABLE_NAMES[name]}: row {''.join(s.labels)!r} ({s.where}) is not in "
                                             f"the {tt.version} format; kept as an extra row, not counted."))
     missing = [r for r in tt.rows if r.key not in filled_rows]
-    # Part of the source unread (a PDF page without text): a row not found may be printed there.
-    flag = "unreadable" if incomplete else "row_missing"
+    cut = _cut_label_row(tt, rest, matched, missing, extra)
+    if cut is not None:
+        row, k = cut
+        seg = rest[k]
+        run = _fill_row(tt, row, seg, units, cells, findings)
+        if run is not None:
+            _split_runs(tt, [run], units, cells, findings)
+        trace[row.key] = RowMatch(row, "cut_label", seg, list(seg.values), run.run if run is not None else None)
+        filled_rows.add(row.key)
+        missing.remove(row)
+        extra.remove(seg)
+        printed = "".join(seg.labels)
+        report.extra_rows[:] = [e for e in report.extra_rows if not (e.table == name and e.where == seg.where
+                                                                     and e.label == printed)]
+        findings[:] = [f for f in findings if not (f.rule == "extra_row" and f.table == name
+                                                   and f"({seg.where})" in f.message and repr(printed) in f.message)]
+        findings.append(Finding(
+            "cut_label", "info", name, tt.row_cell_keys(row), actual=printed,
+            message=f"{TABLE_NAMES[name]}: the printed row {printed!r} ({seg.where}) is read as row {row.label}: "
+                    f"its label is part of that row's label (cut, wrapped or glued), it stands where that row "
+                    f"belongs, and it is the only unmatched row there and that row the only one not found "
+                    f"(spec §7.3)."))
+    # Part of the source unread (a PDF page without text), or printed rows with numbers that match no
+    # template row (a label cut by a wrap, a page break or a glued header word): a row not found may be
+    # one of them, so its cells are unknown (unreadable), not absent (spec §7.3).
+    # A table cut off at its end (a truncated text, a lost last page): unknown, not absent.
+    tail = _cut_off_tail(tt, filled_rows, segs) if not incomplete and not extra else []
+    if tail:
+        last = tt.rows[len(tt.rows) - len(tail) - 1].label
+        findings.insert(0, Finding(
+            "table_cut_off", "warning", name, [f"{name}.{r.key}.{c.key}" for r in tail for c in r.columns],
+            message=f"{TABLE_NAMES[name]}: the printed table stops after row {last}, before the format's last "
+                    f"rows ({', '.join(r.label for r in tail)}): it may be cut off (a truncated text, a lost "
+                    f"page), so their cells are unknown (unreadable), not absent (spec §7.3)."))
+        for r in tail:
+            for c in r.columns:
+                key = f"{name}.{r.key}.{c.key}"
+                cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None,
+                                       "unreadable")
+        missing = [r for r in missing if r not in tail]
+    unknown = incomplete or bool(extra)
+    flag = "unreadable" if unknown else "row_missing"
     for r in missing:
         for c in r.columns:
             key = f"{name}.{r.key}.{c.key}"
             cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None, flag)
     if missing:
         labels = ", ".join(r.label for r in missing)
+        printed_rows = ", ".join(f"{''.join(s.labels)!r} ({s.where})" for s in extra)
+        if incomplete:
+            message = (f"{TABLE_NAMES[name]}: no row {labels} was found, but part of the document could not be "
+                       f"read (see the reader's notes), so their cells are unknown (unreadable), not absent.")
+        elif extra:
+            message = (f"{TABLE_NAMES[name]}: no row {labels} was found, but the table prints "
+                       f"{'a row' if len(extra) == 1 else 'rows'} with numbers that match no row of the format: "
+                       f"{printed_rows}. A label cut by a wrap or a page break may hide "
+                       f"{'it' if len(missing) == 1 else 'them'} there, so their cells are unknown (unreadable), "
+                       f"not absent, and the identities that use them are not checked.")
+        else:
+            message = f"{TABLE_NAMES[name]}: the report has no row {labels}; its cells are null (row_missing)."
         findings.insert(0, Finding(
-            "row_missing", "warning" if incomplete else "info", name,
-            [f"{name}.{r.key}.{c.key}" for r in missing for c in r.columns],
-            message=(f"{TABLE_NAMES[name]}: no row {labels} was found, but part of the document could not be "
-                     f"read (see the reader's notes), so their cells are unknown (unreadable), not absent."
-                     if incomplete else
-                     f"{TABLE_NAMES[name]}: the report has no row {labels}; its cells are null (row_missing).")))
+            "row_missing", "warning" if unknown else "info", name,
+            [f"{name}.{r.key}.{c.key}" for r in missing for c in r.columns], message=message))
     for key in tt.cell_keys():
         report.cells[key] = cells[key]
     report.findings.extend(findings)
