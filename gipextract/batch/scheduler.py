@@ -56,6 +56,7 @@ def _stop_pool(pool: Executor) -> None:
     # the workers first: shutdown() forgets them (Python < 3.14), and the interpreter's exit would then
     # wait for the file in flight (up to --timeout)
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    results = getattr(pool, "_result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python ≥ 3.14
     if terminate is not None:
@@ -70,6 +71,16 @@ def _stop_pool(pool: Executor) -> None:
         try:
             proc.join(1)
         except (OSError, AttributeError, AssertionError):
+            pass
+    # A worker killed while it wrote its result leaves half a message in the result pipe: the pool's manager
+    # thread would wait for the rest for ever, and the interpreter's exit (which joins that thread) with it.
+    # This process holds the pipe's other write end; closing it lets the thread read EOF, see the pool broken
+    # and end.
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
             pass
 
 
