@@ -324,7 +324,10 @@ def load_organ_aliases(path: str) -> dict[str, str]:
                 raise OrgansFileError(f"{path}: an organs file needs a header row 'name,organ' (it has {got!r})")
             out = {}
             for row in reader:
-                row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+                # cells past the header's columns (DictReader's None key, a list) are not aliases
+                row = {k.strip(): v.strip() for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
+                if "name" not in row or "organ" not in row:
+                    continue
                 if row["name"] and row["organ"]:
                     out[row["name"]] = row["organ"]
             return out

@@ -334,3 +334,12 @@ def test_an_absent_table_is_a_csv_with_its_header(tmp_path):
         lines = (tmp_path / "o" / name).read_text(encoding="utf-8").splitlines()
         assert len(lines) == 1 and lines[0].count(",") >= 4, name
     assert (tmp_path / "o" / "t4.csv").read_text(encoding="utf-8").startswith("类别,起诉方式,结果维持")
+
+
+def test_organs_file_rows_with_more_or_fewer_cells_than_its_header(tmp_path):
+    """A row longer than the header keeps its first two cells; a short row is no alias."""
+    from gipextract.crossreport import load_organ_aliases
+
+    path = tmp_path / "organs.csv"
+    path.write_text("name,organ\n洪泽区人民政府,淮安市洪泽区人民政府,备注,更多\n公安局\n", encoding="utf-8")
+    assert load_organ_aliases(str(path)) == {"洪泽区人民政府": "淮安市洪泽区人民政府"}
