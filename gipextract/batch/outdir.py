@@ -670,21 +670,20 @@ class PreviousRun:
         self.reuse = {p: i for p, i in position.items() if counts.get(p, 0) == int(self.rows[p]["n_cells"] or 0)}
         return self.reuse
 
-    def _finding_rows(self) -> Iterator[list[str]]:
-        path = self.root / "findings.csv"
+    def _previous_rows(self, name: str, columns: tuple[str, ...]) -> Iterator[list[str]]:
+        """The rows of the previous run's ``name`` (a CSV with header ``columns``)."""
+        path = self.root / name
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
-            if tuple(next(reader, ())) != FINDING_COLUMNS:
-                raise OutputError("findings.csv has unexpected columns", path=str(path))
+            if tuple(next(reader, ())) != columns:
+                raise OutputError(f"{name} has unexpected columns", path=str(path))
             yield from reader
 
+    def _finding_rows(self) -> Iterator[list[str]]:
+        return self._previous_rows("findings.csv", FINDING_COLUMNS)
+
     def _narrative_rows(self) -> Iterator[list[str]]:
-        path = self.root / "narrative.csv"
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            if tuple(next(reader, ())) != NARRATIVE_COLUMNS:
-                raise OutputError("narrative.csv has unexpected columns", path=str(path))
-            yield from reader
+        return self._previous_rows("narrative.csv", NARRATIVE_COLUMNS)
 
     def cursors(self) -> tuple[_Groups, _Groups, _Groups]:
         """Streams of the previous cells, findings and narrative rows, grouped by source."""
