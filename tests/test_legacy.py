@@ -39,8 +39,8 @@ from gipextract.readers import detect_format
 
 from . import render
 from .batch_helpers import read_csv
-from .conftest import FIXTURES, cell_mismatches
-from .test_readers_golden import CASES, findings, text_version
+from .conftest import FIXTURES
+from .test_readers_golden import CASES, assert_reads_like_text_version, text_version
 
 needs_soffice = pytest.mark.skipif(not shutil.which("soffice") and not os.environ.get("CI"),
                                    reason="LibreOffice (soffice) is not installed")
@@ -92,17 +92,7 @@ def test_every_legacy_rendering_gives_the_text_readers_report(legacy_dir, name, 
     assert detect_format(path.read_bytes(), path.name) == kind
     report = gipextract.read_report(path)
     assert (report.source.format, report.source.converted_by) == (kind, "libreoffice")
-    pd.testing.assert_frame_equal(report.tidy().drop(columns="source"), base.tidy().drop(columns="source"))
-    undecided = {k for k, c in report.cells.items() if c.flag in ("ambiguous", "unreadable") and name.endswith("_flat")}
-    known = {part: ({k: v for k, v in expected[part].items() if k not in undecided} if isinstance(expected.get(part), dict)
-                    else expected.get(part)) for part in ("cells", "flags", "units")}
-    if not name.endswith("_flat"):
-        known["raw"] = expected.get("raw", {})
-    assert cell_mismatches(report, known) == []
-    assert (report.template, report.year, report.agency, report.table_versions) == \
-        (base.template, base.year, base.agency, base.table_versions)
-    assert report.sections == base.sections and report.headings == base.headings
-    assert findings(report) == findings(base)
+    assert_reads_like_text_version(report, base, expected, name)
 
 
 def _spans(document, colspan: bool = True):

@@ -45,14 +45,12 @@ def findings(report):
     return [(f.rule, f.severity, f.table, f.cells) for f in report.findings]
 
 
-@pytest.mark.parametrize("kind", sorted(RENDERINGS))
-@pytest.mark.parametrize("name", CASES)
-def test_every_reader_gives_the_text_readers_report(name, kind):
-    base, doc, expected = text_version(name)
-    make, fmt, suffix = RENDERINGS[kind]
-    report = gipextract.read_report(make(doc), name=f"{name}{suffix}")
-    # without a table, a "Markdown" rendering has no pipe table: it is plain text
-    assert report.source.format == (fmt if doc.tables or kind != "markdown" else "text")
+
+def assert_reads_like_text_version(report, base, expected: dict, name: str) -> None:
+    """``report`` (read from another rendering of fixture ``name``) is the text
+    version ``base``: the same tidy cells, the fixture's expected values, flags,
+    units (and raw text, but for a crawler dump's cut cells), metadata, sections
+    and findings."""
     pd.testing.assert_frame_equal(report.tidy().drop(columns="source"), base.tidy().drop(columns="source"))
     # a crawler dump's ambiguous cells are null by design (tests/test_split.py); the others must be right
     undecided = {k for k, c in report.cells.items() if c.flag in ("ambiguous", "unreadable") and name.endswith("_flat")}
@@ -65,6 +63,17 @@ def test_every_reader_gives_the_text_readers_report(name, kind):
         (base.template, base.year, base.agency, base.table_versions)
     assert report.sections == base.sections and report.headings == base.headings
     assert findings(report) == findings(base)
+
+
+@pytest.mark.parametrize("kind", sorted(RENDERINGS))
+@pytest.mark.parametrize("name", CASES)
+def test_every_reader_gives_the_text_readers_report(name, kind):
+    base, doc, expected = text_version(name)
+    make, fmt, suffix = RENDERINGS[kind]
+    report = gipextract.read_report(make(doc), name=f"{name}{suffix}")
+    # without a table, a "Markdown" rendering has no pipe table: it is plain text
+    assert report.source.format == (fmt if doc.tables or kind != "markdown" else "text")
+    assert_reads_like_text_version(report, base, expected, name)
 
 
 def _spans(block):
