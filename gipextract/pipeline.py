@@ -161,7 +161,9 @@ def read_document_from(src: PathOrBytes, format: str | None = None, name: str | 
     except GipextractError:
         raise
     except Exception as e:  # a reader bug or a library failing on odd input: still one line, naming the file
-        raise ReadError(f"the {fmt} reader failed: {e.__class__.__name__}: {e}", path=path) from e
+        said = " ".join(str(e).split())  # one line, whatever the library put in its message (a traceback, even)
+        said = said if len(said) <= 300 else said[:299] + "…"
+        raise ReadError(f"the {fmt} reader failed: {e.__class__.__name__}: {said}", path=path) from e
 
 
 def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None = None) -> Report:

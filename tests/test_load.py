@@ -178,3 +178,18 @@ def test_an_mhtml_page_with_large_images_is_read_but_large_markup_is_not(tmp_pat
     markup = b"<html><body>" + b"<p>x</p>" * (MAX_HTML_BYTES // 8) + b"</body></html>"
     with pytest.raises(gipextract.ReadError, match="MiB"):
         gipextract.read_report(markup, name="huge.html")
+
+
+def test_a_reader_failing_with_a_long_many_line_message_is_one_bounded_line(monkeypatch):
+    """A library failing inside a reader (ONNX Runtime puts a whole traceback in its message) gives one line."""
+    from gipextract import readers
+
+    def boom(data, source):
+        raise RuntimeError("Traceback (most recent call last):\n  File \"x.py\", line 1\n" + "detail " * 200)
+
+    monkeypatch.setitem(readers.READERS, "text", boom)
+    with pytest.raises(ReadError) as e:
+        gipextract.read_document_from(b"hello", name="r.txt")
+    message = str(e.value)
+    assert "\n" not in message and len(message) < 400
+    assert message.startswith("r.txt: the text reader failed: RuntimeError: Traceback (most recent call last): File")
