@@ -28,9 +28,9 @@ batch manifest and ``gipextract extract`` (on stderr) both say it.
 ``failed``
     not read at all (the batch sets it; never returned here).
 
-``identities`` is ``hold`` (tables with numbers, no ``error`` finding),
-``broken`` (an ``error`` finding of spec §6) or ``not_checked`` (nothing to
-check).
+``identities`` is ``hold`` (tables with numbers, every identity checked, no ``error`` finding),
+``broken`` (an ``error`` finding of spec §6) or ``not_checked`` (no error, but
+nothing to check, or an identity left unchecked: an unread cell, an absent table).
 """
 
 from __future__ import annotations
@@ -81,8 +81,10 @@ def report_status(report: Report) -> tuple[str, str, int]:
         return status, "not_checked", 0
     if not any(c.value is not None for c in report.cells.values()):
         return "empty", "not_checked", 0
-    identities = "broken" if report.errors else "hold"
     n_unread = sum(1 for c in report.cells.values() if c.flag in UNREAD_FLAGS) + _absent_cells(report)
+    # `hold` claims every identity was checked: one left unchecked (an unread cell, an absent table) says so
+    unchecked = n_unread > 0 or any(f.rule == "not_checked" for f in report.findings)
+    identities = "broken" if report.errors else "not_checked" if unchecked else "hold"
     return ("partial" if n_unread else "ok"), identities, n_unread
 
 

@@ -91,7 +91,7 @@ def test_every_status_is_as_defined(out):
         # a blank scan: OCR, when installed, reads it and finds no table
         "f_scan.pdf": ("needs_ocr", "not_checked", "0"),
         "g_corrupt.pdf": ("failed", "not_checked", "0"),
-        "h_flat.txt": ("partial", "hold", "10"),
+        "h_flat.txt": ("partial", "not_checked", "10"),
         "organ/2023.txt": ("ok", "hold", "0"),
         "organ/2024.txt": ("ok", "hold", "0"),
     }
@@ -254,12 +254,12 @@ def test_status_of_a_report_and_extract_says_it(tmp_path):
     from gipextract import read_report
 
     rep = read_report(FIXTURES / "v2021_city_flat.txt")
-    assert report_status(rep) == ("partial", "hold", 10)
+    assert report_status(rep) == ("partial", "not_checked", 10)
     r = CliRunner().invoke(main, ["extract", str(FIXTURES / "v2021_city_flat.txt"), "-q", "-o", "-",
                                   "--format", "csv"])
     assert r.exit_code == 0 and r.stdout.startswith("key,table") and not (Path.cwd() / "-").exists()
     r = CliRunner().invoke(main, ["extract", str(FIXTURES / "v2021_city_flat.txt"), "-o", str(tmp_path / "x.json")])
-    assert "status partial (10 cells not read), identities hold" in r.stderr
+    assert "status partial (10 cells not read), identities not_checked" in r.stderr
     r = CliRunner().invoke(main, ["extract", "a.pdf", "b.pdf"])
     assert r.exit_code == 2 and "gipextract batch a.pdf b.pdf -o OUTDIR" in r.output
     r = CliRunner().invoke(main, ["validate", "-q", str(FIXTURES / "v2021_city_broken.txt")])

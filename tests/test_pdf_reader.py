@@ -269,7 +269,7 @@ def test_partial_text_dump_yields_its_cells_and_nulls_for_the_rest(corpus):
     assert [f.table for f in r.findings if f.rule == "table_absent"] == ["t4"]
     missing = {k for f in r.findings if f.rule in ("row_missing", "table_cut_off") for k in f.cells}
     assert missing == {c.key for c in rest}
-    assert report_status(r) == ("partial", "hold", 15 + 84)
+    assert report_status(r) == ("partial", "not_checked", 15 + 84)
 
 
 def test_cli_extracts_a_pdf_and_refuses_a_broken_one(tmp_path):
