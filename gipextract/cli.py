@@ -379,14 +379,14 @@ def review(report: str, output: str | None, max_pages: int, input_format: str | 
     tables (the PDF's page images, or the table as read). Open it in any browser."""
     from .atomic import write_file
     from .export.review import review_page
-    from .pipeline import load, read_report
+    from .pipeline import load, read_located
 
     if output is not None and not os.path.isdir(output) and os.path.splitext(output)[1].lower() not in (".html",
                                                                                                       ".htm"):
         raise click.UsageError(f"-o {output}: the review page is HTML; give a name ending in .html or .htm")
     data, path = load(sys.stdin.buffer, "<stdin>") if report == "-" else load(report)
-    rep = read_report(data, input_format, name=path)
-    page = review_page(data, rep, max_pages=max_pages).encode("utf-8")
+    located, rep = read_located(data, input_format, name=path)
+    page = review_page(data, rep, located=located, max_pages=max_pages).encode("utf-8")
     if output is None:
         _write_stdout(page)
     else:

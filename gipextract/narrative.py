@@ -515,16 +515,3 @@ def csv_rows(source: str, figures: list[dict[str, Any]]) -> list[list[str]]:
              "; ".join("+".join(keys) for keys in f["readings"]), "; ".join(text(v) for v in f["table_values"]),
              "; ".join("+".join(keys) for keys in f["also"]), f["sentence"], str(f["span"][0]), str(f["span"][1])]
             for f in figures]
-
-
-def csv_rows_of_json(path: str) -> list[list[str]]:
-    """:func:`csv_rows` of a report.json file written by the JSON export;
-    no rows for a file without figures or one that cannot be read."""
-    import json
-
-    try:
-        with open(path, "rb") as fh:
-            doc = json.load(fh)
-    except (OSError, ValueError):
-        return []
-    return csv_rows(doc.get("source", {}).get("path", ""), doc.get("narrative", []))

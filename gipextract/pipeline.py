@@ -180,7 +180,20 @@ def read_report(src: PathOrBytes, format: str | None = None, *, name: str | None
     :raises ReadError: the input cannot be read (missing, binary, undecodable,
         corrupt, unsupported format).  The message names the file.
     """
-    return narrative.apply(validate(check_ocr(reconstruct(locate_document(read_document_from(src, format, name))))))
+    return read_located(src, format, name=name)[1]
+
+
+def read_located(src: PathOrBytes, format: str | None = None, *,
+                 name: str | None = None) -> tuple[Located, Report]:
+    """:func:`read_report`, also returning what the locate stage found (the
+    document's sections and table blocks), for a caller that shows the source
+    beside the tables (:func:`gipextract.export.review.review_page`) without
+    reading the input twice.
+
+    :raises ReadError: as :func:`read_report`.
+    """
+    located = locate_document(read_document_from(src, format, name))
+    return located, narrative.apply(validate(check_ocr(reconstruct(located))))
 
 
 def locate_document(doc: Document) -> Located:

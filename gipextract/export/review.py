@@ -355,17 +355,20 @@ def review_html(report: Report, *, located: Located | None = None, pdf: bytes | 
         css=_asset("review.css") + "\n" + page_css, js=_asset("review.js"))
 
 
-def review_page(data: bytes, report: Report, *, max_pages: int = MAX_PAGES, max_width: int = MAX_WIDTH) -> str:
+def review_page(data: bytes, report: Report, *, located: Located | None = None, max_pages: int = MAX_PAGES,
+                max_width: int = MAX_WIDTH) -> str:
     """The review page of ``report``, read from ``data`` (the input's bytes):
     for a PDF with the page images of ``data``; for another format with the
-    table blocks of its document, read again from ``data`` with the reader
-    that read ``report`` (the source text beside the tables).
+    table blocks of its document (the source text beside the tables): those
+    of ``located`` (:func:`gipextract.pipeline.read_located` gives it with the
+    report), else read again from ``data`` with the reader that read ``report``.
 
     :raises ReadError: only if ``data`` can no longer be read as it was.
     """
     if report.source.format == "pdf":
         return review_html(report, pdf=data, max_pages=max_pages, max_width=max_width)
-    from ..pipeline import locate_document, read_document_from  # the document, for its table blocks
+    if located is None:
+        from ..pipeline import locate_document, read_document_from  # the document, for its table blocks
 
-    located = locate_document(read_document_from(data, report.source.format, name=report.source.path))
+        located = locate_document(read_document_from(data, report.source.format, name=report.source.path))
     return review_html(report, located=located)
