@@ -128,6 +128,44 @@ def _mutation(draw, data: bytes) -> bytes:
     return data[:pos] + draw(st.binary(max_size=64)) + data[pos:]
 
 
+_ELEMENT = re.compile(rb"<w:(tr|tc|p)[ >].*?</w:\1>", re.S)
+_TEXT = re.compile(rb"(<w:t(?: [^>]*)?>)([^<]*)(</w:t>)")
+
+
+@st.composite
+def _xml_mutation(draw, xml: bytes) -> bytes:
+    """A mutation of WordprocessingML that keeps it well formed (most raw byte
+    mutations break the XML, and a refused file tests only the parser): an
+    element (row, cell, paragraph) duplicated, deleted or moved, a text run
+    rewritten; or, one time in three, a raw byte mutation."""
+    kind = draw(st.sampled_from(["raw", "duplicate", "delete", "move", "text", "text"]))
+    if kind == "raw":
+        return draw(_mutation(xml))
+    if kind == "text":
+        runs = list(_TEXT.finditer(xml))
+        if not runs:
+            return xml
+        m = runs[draw(st.integers(0, len(runs) - 1))]
+        new = draw(st.sampled_from([b"", b"0", b"9" * draw(st.integers(1, 40)), b"1,234", b"12.5", b"-3",
+                                    "\uff11\uff12".encode(), "\u4e00\u4e8c\u5341".encode(), b"&amp;", m.group(2) * 3,
+                                    m.group(2)[::-1], b" " + m.group(2) + b" 7"]))
+        return xml[:m.start(2)] + new + xml[m.end(2):]
+    elements = list(_ELEMENT.finditer(xml))
+    if not elements:
+        return xml
+    m = elements[draw(st.integers(0, len(elements) - 1))]
+    if kind == "duplicate":
+        return xml[:m.end()] + m.group(0) * draw(st.integers(1, 8)) + xml[m.end():]
+    if kind == "delete":
+        return xml[:m.start()] + xml[m.end():]
+    rest = xml[:m.start()] + xml[m.end():]
+    target = [e for e in _ELEMENT.finditer(rest) if e.group(1) == m.group(1)]
+    if not target:
+        return rest
+    t = target[draw(st.integers(0, len(target) - 1))]
+    return rest[:t.start()] + m.group(0) + rest[t.start():]
+
+
 def _rezip(docx: bytes, xml: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(docx)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -138,15 +176,17 @@ def _rezip(docx: bytes, xml: bytes) -> bytes:
 
 @st.composite
 def mutated(draw, reader: str) -> bytes:
-    """A Hypothesis strategy: a seed of ``reader`` with 0–4 mutations (a DOCX's
-    ``word/document.xml`` mutated and zipped again, or its bytes as a whole)."""
+    """A Hypothesis strategy: a seed of ``reader`` with 1–4 mutations (a DOCX's
+    ``word/document.xml`` mutated by :func:`_xml_mutation` and zipped again, or
+    its bytes as a whole).
+    Unmutated seeds are the fixtures, read by the other tests."""
     data = draw(st.sampled_from(seeds(reader)))
-    count = draw(st.integers(0, 4))
+    count = draw(st.integers(1, 4))
     if reader == "docx" and draw(st.booleans()):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             xml = z.read("word/document.xml")
         for _ in range(count):
-            xml = draw(_mutation(xml))
+            xml = draw(_xml_mutation(xml))
         return _rezip(data, xml)
     for _ in range(count):
         data = draw(_mutation(data))

@@ -1,35 +1,45 @@
-"""Run the fuzz harness for a set time and print statistics per reader.
+"""Run the fuzz harness and print statistics per reader.
 
-    python -m tests.fuzz.run [--minutes M] [--readers text,html,…] [--memory-gb G]
+    python -m tests.fuzz.run [--inputs N] [--minutes M] [--jobs J] [--readers text,html,…] [--memory-gb G]
 
-Each reader runs in a process of its own (one after the other, under
-``nice``), limited to ``--memory-gb`` of address space (a blow-up becomes a
-``MemoryError`` that the oracle counts, not a machine brought down), drawing
-inputs from :func:`tests.fuzz.harness.mutated` for its share of the time.  For
-each reader it prints the inputs tried, how many were read and refused, the
-failures by signature (each saved under ``tests/fuzz/found/``), the slowest
-input per MB (inputs of 64 KiB or more: below, the fixed cost of a report
-dominates) and the slowest input, and the peak
-memory (the process's maximum resident set).
+Each reader runs in ``--jobs`` worker processes at once (its shards, under
+``nice``), each limited to an address space of ``--memory-gb`` (the ``pdf``
+reader: at least :data:`PDF_MEMORY_GB`, the ``batch`` default, since a
+picture page goes to OCR and ONNX Runtime reserves more than 2 GB) — a blow-up
+becomes a ``MemoryError`` that the oracle counts, not a machine brought down.
+A shard draws inputs from :func:`tests.fuzz.harness.mutated`, skipping any it
+has tried already, until it has tried its share of ``--inputs`` or its share
+of ``--minutes`` has passed.
+
+For each reader it prints the inputs tried and how many were distinct (by
+SHA-256), how many were read and refused, the failures by signature (each saved
+under ``tests/fuzz/found/``), the slowest input per MB (inputs of 64 KiB or
+more: below, the fixed cost of a report dominates), the slowest input, and
+the peak memory of one shard (its maximum resident set).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections import Counter
+from pathlib import Path
 
 from .harness import READERS, ROOT, FuzzFailure, check, mutated, save_failure, seeds, signature
 
 #: Seconds after which one input is stopped (SIGALRM) and counted as a hang.
 HARD_TIMEOUT = 60.0
+#: The least address space (GB) a ``pdf`` shard gets: ``batch --memory-limit``'s default.
+PDF_MEMORY_GB = 4.0
 
 
 class _Timeout(BaseException):
@@ -40,7 +50,7 @@ def _alarm(_signum, _frame):
     raise _Timeout
 
 
-def _worker(reader: str, seconds: float, memory_gb: float) -> dict:
+def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests: Path) -> dict:
     signal.signal(signal.SIGALRM, _alarm)
     limit = int(memory_gb * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -50,71 +60,115 @@ def _worker(reader: str, seconds: float, memory_gb: float) -> dict:
     stats: dict = {"reader": reader, "inputs": 0, "read": 0, "refused": 0, "failures": Counter(),
                    "slowest_per_mb": [0.0, 0], "slowest": [0.0, 0]}
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        data = strategy.example()
-        stats["inputs"] += 1
-        t0 = time.perf_counter()
-        signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
-        try:
-            outcome = check(data, reader)
-        except FuzzFailure as f:
-            stats["failures"][signature(f)] += 1
-            save_failure(data, reader, f)
-            took = time.perf_counter() - t0
-        except _Timeout:
-            stats["failures"]["slow-timeout"] += 1
-            save_failure(data, reader, FuzzFailure("slow", f"stopped after {HARD_TIMEOUT} s"))
-            took = time.perf_counter() - t0
-        except MemoryError:
-            stats["failures"]["exception-MemoryError"] += 1
-            save_failure(data, reader, FuzzFailure("exception", "MemoryError at rlimit:0"))
-            took = time.perf_counter() - t0
-        else:
-            stats[outcome.status] += 1
-            took = outcome.seconds  # the read itself, not the oracle
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        if took > stats["slowest"][0]:
-            stats["slowest"] = [took, len(data)]
-        if len(data) >= 64 * 1024 and took / (len(data) / 2**20) > stats["slowest_per_mb"][0]:
-            stats["slowest_per_mb"] = [took / (len(data) / 2**20), len(data)]
+    tried: set[bytes] = set()
+    with digests.open("wb") as out:
+        while time.monotonic() < end and stats["inputs"] < inputs:
+            data = strategy.example()
+            digest = hashlib.sha256(data).digest()[:12]
+            if digest in tried:  # the smallest mutations come again and again: each is counted once
+                continue
+            tried.add(digest)
+            stats["inputs"] += 1
+            out.write(digest)
+            t0 = time.perf_counter()
+            signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
+            try:
+                outcome = check(data, reader)
+            except FuzzFailure as f:
+                stats["failures"][signature(f)] += 1
+                save_failure(data, reader, f)
+                took = time.perf_counter() - t0
+            except _Timeout:
+                stats["failures"]["slow-timeout"] += 1
+                save_failure(data, reader, FuzzFailure("slow", f"stopped after {HARD_TIMEOUT} s"))
+                took = time.perf_counter() - t0
+            except MemoryError:
+                stats["failures"]["exception-MemoryError"] += 1
+                save_failure(data, reader, FuzzFailure("exception", "MemoryError at rlimit:0"))
+                took = time.perf_counter() - t0
+            else:
+                stats[outcome.status] += 1
+                took = outcome.seconds  # the read itself, not the oracle
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            if took > stats["slowest"][0]:
+                stats["slowest"] = [took, len(data)]
+            if len(data) >= 64 * 1024 and took / (len(data) / 2**20) > stats["slowest_per_mb"][0]:
+                stats["slowest_per_mb"] = [took / (len(data) / 2**20), len(data)]
     stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return stats
 
 
+def _merge(shards: list[dict], digest_files: list[Path]) -> dict:
+    """One reader's statistics from its shards (counts summed, maxima kept, distinct inputs counted)."""
+    total: dict = {"reader": shards[0]["reader"], "shards": len(shards), "inputs": 0, "read": 0, "refused": 0,
+                   "failures": Counter(), "slowest_per_mb": [0.0, 0], "slowest": [0.0, 0], "peak_rss_mb": 0.0}
+    for s in shards:
+        for k in ("inputs", "read", "refused"):
+            total[k] += s[k]
+        total["failures"].update(s["failures"])
+        for k in ("slowest_per_mb", "slowest"):
+            total[k] = max(total[k], s[k])
+        total["peak_rss_mb"] = max(total["peak_rss_mb"], s["peak_rss_mb"])
+    seen: set[bytes] = set()
+    for path in digest_files:
+        blob = path.read_bytes()
+        seen.update(blob[i:i + 12] for i in range(0, len(blob), 12))
+    total["distinct"] = len(seen)
+    return total
+
+
 def main() -> None:
-    """Run every reader in turn for its share of ``--minutes``; print and save the statistics."""
+    """Run every reader's shards (``--jobs`` processes at a time); print and save the statistics."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--minutes", type=float, default=25)
+    ap.add_argument("--minutes", type=float, default=25, help="time for all readers together")
+    ap.add_argument("--inputs", type=int, default=10**9, help="inputs per reader (stop early when reached)")
+    ap.add_argument("--jobs", type=int, default=1, help="shards per reader, run at once")
     ap.add_argument("--readers", default=",".join(READERS))
     ap.add_argument("--memory-gb", type=float, default=2.0)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--digests", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.seconds, args.memory_gb)))
+        print(json.dumps(_worker(args.worker, args.seconds, args.inputs, args.memory_gb, args.digests)))
         return
     readers = args.readers.split(",")
     share = args.minutes * 60 / len(readers)
+    jobs = max(1, args.jobs)
     results = []
-    for reader in readers:
-        cmd = ["nice", "-n", "15", sys.executable, "-m", "tests.fuzz.run", "--worker", reader,
-               "--seconds", str(share), "--memory-gb", str(args.memory_gb)]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=os.environ,
-                              timeout=share + 600)
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode or not lines:
-            print(f"{reader}: worker failed ({proc.returncode}): {proc.stderr[-2000:]}")
-            continue
-        results.append(json.loads(lines[-1]))
-        r = results[-1]
-        print(f"{reader:9} {r['inputs']:7d} inputs  {r['read']:6d} read  {r['refused']:6d} refused  "
-              f"failures {dict(r['failures']) or 0}  slowest/MB {r['slowest_per_mb'][0]:.2f} s "
-              f"({r['slowest_per_mb'][1]} B)  slowest {r['slowest'][0]:.2f} s ({r['slowest'][1]} B)  "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
-    out = ROOT / "tests" / "fuzz" / "found" / "last_run.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1))
+    with tempfile.TemporaryDirectory(prefix="gipextract-fuzz-") as tmp:
+        for reader in readers:
+            memory = max(args.memory_gb, PDF_MEMORY_GB) if reader == "pdf" else args.memory_gb
+            per_shard = -(-args.inputs // jobs)
+            procs, digest_files = [], []
+            for shard in range(jobs):
+                digest_files.append(Path(tmp) / f"{reader}-{shard}.sha")
+                cmd = ["nice", "-n", "15", sys.executable, "-m", "tests.fuzz.run", "--worker", reader,
+                       "--seconds", str(share), "--inputs", str(per_shard), "--memory-gb", str(memory),
+                       "--digests", str(digest_files[-1])]
+                procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                              text=True, env=os.environ))
+            shards = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=share + 600)
+                lines = out.strip().splitlines()
+                if proc.returncode or not lines:
+                    print(f"{reader}: shard failed ({proc.returncode}): {err[-2000:]}", flush=True)
+                    continue
+                shards.append(json.loads(lines[-1]))
+            if not shards:
+                continue
+            r = _merge(shards, [p for p in digest_files if p.exists()])
+            results.append(r)
+            print(f"{reader:9} {r['inputs']:7d} inputs ({r['distinct']} distinct)  {r['read']:6d} read  "
+                  f"{r['refused']:6d} refused  failures {dict(r['failures']) or 0}  "
+                  f"slowest/MB {r['slowest_per_mb'][0]:.2f} s ({r['slowest_per_mb'][1]} B)  "
+                  f"slowest {r['slowest'][0]:.2f} s ({r['slowest'][1]} B)  "
+                  f"peak RSS {r['peak_rss_mb']:.0f} MB per shard", flush=True)
+    out_path = ROOT / "tests" / "fuzz" / "found" / "last_run.json"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
