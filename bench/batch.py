@@ -1,6 +1,6 @@
 """Benchmark: ``gipextract batch`` against a plain ``read_report`` loop.
 
-    python bench/batch.py [-n 1000] [--repeat 3] [--memory-n 10000] [--keep DIR]
+    python bench/batch.py [-n 1000] [--repeat 3] [--memory-n 10000] [--keep DIR] [--from DIR]
 
 Generates N reports from the project's synthetic fixtures (``fixtures/synth.py``:
 V2021 and V2019 layouts, a different organ, year and scale of numbers for
@@ -17,10 +17,17 @@ that a noisy, shared machine slows every side alike), ``--repeat`` times:
 CPU is the CPU time (user + system) of the child and of every process it
 started (``getrusage(RUSAGE_CHILDREN)`` for ``--jobs 1``; psutil samples for
 the process tree of ``--jobs 2``, whose workers are not children of the
-command), process start-up and imports included on both sides.  Printed per
-side: median CPU per report and reports/s (wall clock); per pair: the median
-of the per-round ratios B/A and C/A and their spread (min–max over rounds).
-Target: B/A ≤ 1.2.
+command), process start-up and imports included on both sides.  Each round
+also runs A, B and C on one report: their CPU is each side's fixed cost
+(start-up, imports; the batch's pyarrow, pandas and sqlite-utils), and
+``(CPU at N − CPU at 1) / (N − 1)`` its marginal CPU per report.  Printed per
+side: median CPU per report, fixed and marginal, and reports/s (wall clock);
+per pair: the median of the per-round ratios B/A and C/A, whole runs and
+marginal, and their spread (min–max over rounds).  Target: B/A ≤ 1.2.
+
+With ``--from DIR`` the inputs are instead the files under DIR (e.g. the
+real reports of ``../shared/corpus``), each copied under ``-n / files`` names
+(rounded up), so that the ratios hold for that mix of formats.
 
 Then one run of ``batch --jobs 2`` (with and without review pages) on
 ``--memory-n`` reports samples the process tree every 50 ms (psutil) and
@@ -175,30 +182,62 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds (default 3)")
     ap.add_argument("--memory-n", type=int, default=10000, help="reports for the memory run (default 10000; 0: skip)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the inputs and outputs in this directory")
+    ap.add_argument("--from", dest="source", type=Path, default=None,
+                    help="use copies of the files under this directory instead of generated reports")
     args = ap.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="gipextract-bench-")) if args.keep is None else args.keep
-    inputs, out = base / "in", base / "out"
+    inputs, out, one = base / "in", base / "out", base / "one"
     shutil.rmtree(inputs, ignore_errors=True)
-    generate(inputs, args.n, 0.0)
+    shutil.rmtree(one, ignore_errors=True)
+    if args.source is None:
+        generate(inputs, args.n, 0.0)
+        generate(one, 1, 0.0)
+        what = "generated text reports"
+    else:
+        files = sorted(p for p in args.source.rglob("*") if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise SystemExit(f"{args.source}: no files")
+        copies = -(-args.n // len(files))
+        for k in range(copies):
+            for f in files:
+                target = inputs / f"copy{k:03d}" / f.relative_to(args.source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, target)
+        one.mkdir(parents=True)
+        shutil.copyfile(files[0], one / files[0].name)
+        args.n = copies * len(files)
+        what = f"copies of the {len(files)} files under {args.source}"
     sides = {"A loop": [sys.executable, "-c", LOOP, str(inputs)],
              "B batch -j1 --no-review": _batch_cmd(inputs, out, 1, False),
              "C batch -j1": _batch_cmd(inputs, out, 1, True),
              "D batch -j2 --no-review": _batch_cmd(inputs, out, 2, False)}
+    fixed = {"A loop": [sys.executable, "-c", LOOP, str(one)],
+             "B batch -j1 --no-review": _batch_cmd(one, base / "out1", 1, False),
+             "C batch -j1": _batch_cmd(one, base / "out1", 1, True)}
     got: dict[str, list[dict]] = {k: [] for k in sides}
+    got1: dict[str, list[dict]] = {k: [] for k in fixed}
     for _ in range(args.repeat):
         for name, cmd in sides.items():  # interleaved: A B C D, A B C D, …
             got[name].append(_run(cmd, watch=name.startswith("D")))
-    print(f"inputs:   {args.n} generated text reports; {args.repeat} interleaved rounds; "
+            if name in fixed:
+                got1[name].append(_run(fixed[name]))
+    print(f"inputs:   {args.n} {what}; {args.repeat} interleaved rounds; "
           f"{os.cpu_count()} CPUs (shared machine: compare the ratios, not the absolute times)")
+    marginal = {name: [(r["cpu"] - r1["cpu"]) / (args.n - 1) for r, r1 in zip(got[name], got1[name])]
+                for name in fixed}
     for name, runs in got.items():
         cpu = statistics.median(r["cpu"] for r in runs) / args.n * 1e3
         rate = statistics.median(args.n / r["wall"] for r in runs)
-        print(f"{name:26s} CPU {cpu:6.2f} ms/report   {rate:6.0f} reports/s (wall)")
+        split = (f"   fixed {statistics.median(r['cpu'] for r in got1[name]) * 1e3:5.0f} ms + marginal "
+                 f"{statistics.median(marginal[name]) * 1e3:5.2f} ms/report" if name in fixed else "")
+        print(f"{name:26s} CPU {cpu:6.2f} ms/report   {rate:6.0f} reports/s (wall){split}")
     loop = [r["cpu"] for r in got["A loop"]]
     for name in ("B batch -j1 --no-review", "C batch -j1"):
         ratios = [r["cpu"] / a for r, a in zip(got[name], loop)]
-        print(f"CPU ratio {name[0]}/A ({name[2:]} / loop): {_spread(ratios)}  (target ≤ 1.2)")
+        print(f"CPU ratio {name[0]}/A ({name[2:]} / loop), whole runs: {_spread(ratios)}  (target ≤ 1.2)")
+        ratios = [b / a for b, a in zip(marginal[name], marginal["A loop"])]
+        print(f"CPU ratio {name[0]}/A ({name[2:]} / loop), marginal:   {_spread(ratios)}")
     if args.memory_n:
         shutil.rmtree(inputs, ignore_errors=True)
         generate(inputs, args.memory_n, 0.0)

@@ -106,11 +106,23 @@ def check_datapackage(outdir: Path) -> dict:
     return pkg
 
 
+def use_reader(monkeypatch, read_report) -> None:
+    """Make the batch worker read every file with ``read_report(data, fmt, name)``
+    (a fake that sleeps, fails, signals …) in place of the pipeline: the worker
+    calls :func:`gipextract.pipeline.read_located`, here without a located
+    document (a review page then reads its input again)."""
+    import gipextract.batch.worker as worker
+
+    def read_located(data, fmt, name=None):
+        return None, read_report(data, fmt, name=name)
+
+    monkeypatch.setattr(worker, "read_located", read_located)
+
+
 def signal_on_read(monkeypatch, signum: int, n: int) -> list[str]:
     """Make the in-process worker send ``signum`` to this process as it reads
     the ``n``-th file (while the batch waits for that result); returns the
     names read, in order."""
-    import gipextract.batch.worker as worker
 
     reads: list[str] = []
 
@@ -120,7 +132,7 @@ def signal_on_read(monkeypatch, signum: int, n: int) -> list[str]:
             os.kill(os.getpid(), signum)
         return gipextract.read_report(data, fmt, name=name)
 
-    monkeypatch.setattr(worker, "read_report", read_report)
+    use_reader(monkeypatch, read_report)
     return reads
 
 
@@ -150,9 +162,9 @@ if os.environ.get("GIPX_TEST_MISBEHAVE"):
     import gipextract.batch.worker as _w
 
     _mode, _arg = os.environ["GIPX_TEST_MISBEHAVE"].split(":")
-    _real = _w.read_report
+    _real = _w.read_located
 
-    def read_report(data, fmt, name):
+    def read_located(data, fmt, name):
         base = os.path.basename(name)
         if "slow" in base:
             if _mode == "blocked":  # stuck where no alarm reaches it (C code)
@@ -163,7 +175,7 @@ if os.environ.get("GIPX_TEST_MISBEHAVE"):
             hog[::4096] = b"x" * len(hog[::4096])
         return _real(data, fmt, name=name)
 
-    _w.read_report = read_report
+    _w.read_located = read_located
 '''
 
 

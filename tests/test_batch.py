@@ -33,6 +33,7 @@ from .batch_helpers import (  # noqa: F401
     signal_on_read,
     sigterm_guard,
     synth,
+    use_reader,
     write,
 )
 from .conftest import FIXTURES
@@ -352,12 +353,11 @@ def test_empty_input_directory_gives_empty_outputs(tmp_path):
 def test_worker_times_out_a_slow_file(monkeypatch, tmp_path):
     import time
 
-    import gipextract.batch.worker as worker
 
     def slow(*args, **kwargs):
         time.sleep(5)
 
-    monkeypatch.setattr(worker, "read_report", slow)
+    use_reader(monkeypatch, slow)
     path = write(tmp_path / "r.txt", "x")
     result = convert_one(Task(str(path), "r.txt", None, 0.2))
     assert result.status == "failed" and result.error == "took longer than 0.2 s to read (--timeout); not read"
@@ -409,12 +409,11 @@ def _swallow_in_a_loop(data, fmt, name):
 @pytest.mark.parametrize("reader, timeout", [(_swallow_exception, 60), (_swallow_everything, 60),
                                              (_wrap_everything, 60), (_swallow_in_a_loop, 0.2)])
 def test_a_timed_out_file_is_failed_whatever_the_reader_catches(monkeypatch, tmp_path, reader, timeout):
-    import gipextract.batch.worker as worker
 
     path = write(tmp_path / "r.txt", synth().variant("v2021_city"))
     assert convert_one(Task(str(path), "r.txt", None, timeout)).status == "ok"  # the file reads well
     before = signal.getsignal(signal.SIGALRM)
-    monkeypatch.setattr(worker, "read_report", reader)
+    use_reader(monkeypatch, reader)
     result = convert_one(Task(str(path), "r.txt", None, timeout))
     assert (result.status, result.error) == ("failed", f"took longer than {timeout:g} s to read (--timeout); not read")
     assert (result.n_cells, result.cells_csv, result.cells_columns, result.report_json, result.facts) == \
@@ -429,7 +428,6 @@ def test_an_alarm_swallowed_once_is_raised_again(monkeypatch, tmp_path):
     the reader run on: the alarm repeats until the reading stops."""
     import time
 
-    import gipextract.batch.worker as worker
 
     finished = []
 
@@ -444,7 +442,7 @@ def test_an_alarm_swallowed_once_is_raised_again(monkeypatch, tmp_path):
         finished.append(name)
         return gipextract.read_report(data, fmt, name=name)
 
-    monkeypatch.setattr(worker, "read_report", swallow_the_first_then_work)
+    use_reader(monkeypatch, swallow_the_first_then_work)
     path = write(tmp_path / "r.txt", synth().variant("v2021_city"))
     result = convert_one(Task(str(path), "r.txt", None, 0.1))
     assert (result.status, result.error) == ("failed", "took longer than 0.1 s to read (--timeout); not read")
@@ -454,7 +452,6 @@ def test_an_alarm_swallowed_once_is_raised_again(monkeypatch, tmp_path):
 def test_an_alarm_in_a_finalizer_fails_the_file_without_noise(monkeypatch, tmp_path):
     """The alarm can go off in a ``__del__``, where Python only prints an
     exception ("Exception ignored in …"); the file still fails, silently."""
-    import gipextract.batch.worker as worker
 
     class Finalized:
         def __del__(self):
@@ -464,7 +461,7 @@ def test_an_alarm_in_a_finalizer_fails_the_file_without_noise(monkeypatch, tmp_p
         Finalized()
         return gipextract.read_report(data, fmt, name=name)
 
-    monkeypatch.setattr(worker, "read_report", alarm_in_a_finalizer)
+    use_reader(monkeypatch, alarm_in_a_finalizer)
     printed = []
     monkeypatch.setattr(sys, "unraisablehook", printed.append)
     path = write(tmp_path / "r.txt", synth().variant("v2021_city"))
@@ -474,7 +471,6 @@ def test_an_alarm_in_a_finalizer_fails_the_file_without_noise(monkeypatch, tmp_p
 
 
 def test_a_timed_out_batch_lists_the_file_as_failed_in_one_line(monkeypatch, tmp_path):
-    import gipextract.batch.worker as worker
 
     for name in ("a.txt", "b.txt", "c.txt"):
         write(tmp_path / "in" / name, synth().variant("v2021_city"))
@@ -484,7 +480,7 @@ def test_a_timed_out_batch_lists_the_file_as_failed_in_one_line(monkeypatch, tmp
             return _swallow_exception(data, fmt, name)
         return gipextract.read_report(data, fmt, name=name)
 
-    monkeypatch.setattr(worker, "read_report", b_is_slow)
+    use_reader(monkeypatch, b_is_slow)
     r = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1",
                                   "--timeout", "30"])
     assert r.exit_code == 1

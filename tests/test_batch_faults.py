@@ -19,7 +19,16 @@ from gipextract.batch import run_batch
 from gipextract.batch.journal import Journal
 from gipextract.batch.worker import memory_error, timeout_error
 
-from .batch_helpers import misbehaving_env, outputs, read_csv, session_processes, synth, wait_for, write
+from .batch_helpers import (
+    misbehaving_env,
+    outputs,
+    read_csv,
+    session_processes,
+    synth,
+    use_reader,
+    wait_for,
+    write,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and prctl")
 
@@ -223,10 +232,16 @@ def test_the_journal_of_a_killed_batch_needs_resume_or_overwrite(tmp_path):
 
 def test_a_journal_cut_short_keeps_its_whole_records(tmp_path):
     from gipextract.batch.worker import FileResult
+    from gipextract.export.csv import TidyCsvFormatter
 
     journal = Journal(tmp_path)
     journal.begin(keep=False)
-    a = FileResult(path="a.txt", sha256="a" * 64, format="text", status="ok", n_cells=1, cells_csv=b"x,1\n",
+    columns = (("t3.k.a", "t3.k.b"), ("t3", "t3"), ("k", "k"), ("a", "b"), ("行, 一", "行, 一"), ("列", "列"), (1, 2.5),
+               ("件", "万元"), ("1", " 2.5"), (None, "x"))
+    cells_csv = TidyCsvFormatter().text(zip(*columns), "a.txt", "示例市", 2024, "V2021").encode("utf-8")
+    assert cells_csv.decode().count("\n") == 2 and '"行, 一"' in cells_csv.decode()
+    a = FileResult(path="a.txt", sha256="a" * 64, format="text", status="ok", agency="示例市", year=2024,
+                   template="V2021", n_cells=2, cells_csv=cells_csv, cells_columns=columns,
                    facts={"t3.k": (1, None)}, wide=("1", ""), narrative_csv=b"n\n")
     journal.append(a)
     journal.append(FileResult(path="b.txt", sha256="b" * 64, format="text", status="ok", cells_csv=b"y" * 100))
@@ -243,14 +258,13 @@ def test_a_journal_cut_short_keeps_its_whole_records(tmp_path):
 
 def test_the_memory_limit_holds_in_process_with_one_job(monkeypatch, tmp_path):
     import gipextract
-    import gipextract.batch.worker as worker
 
     def read_report(data, fmt, name):
         if "hog" in name:
             bytearray(3 << 30)
         return gipextract.read_report(data, fmt, name=name)
 
-    monkeypatch.setattr(worker, "read_report", read_report)
+    use_reader(monkeypatch, read_report)
     src = _archive(tmp_path / "in", 1, extra={"hog.txt": synth().variant("v2021_city", agency="示例市", year=2024)})
     out = tmp_path / "out"
     limit = resource.getrlimit(resource.RLIMIT_AS)

@@ -6,10 +6,13 @@ cut) loses nothing that was finished and ``--resume`` converts only the rest.
 input converted (never for ``failed`` inputs, which a resume converts again).
 A record is one line of JSON (the :class:`~gipextract.batch.worker.FileResult`'s
 scalar fields, its ``facts`` and ``wide``, the length of each byte field and
-the CRC-32 of those bytes) followed by the bytes of ``cells_csv``,
-``cells_columns`` (:mod:`marshal`: ten times cheaper than JSON; only
-tuples of ``str``/``int``/``float``/``None`` are accepted back), ``findings_csv``,
-``narrative_csv`` and ``report_json``, and a newline.  Each record is written with one ``write`` and flushed to the
+the CRC-32 of those bytes) followed by the bytes of ``cells_columns``
+(:mod:`marshal`: ten times cheaper than JSON; only tuples of
+``str``/``int``/``float``/``None`` are accepted back), ``findings_csv``,
+``narrative_csv`` and ``report_json``, and a newline.  ``cells_csv`` is not
+written: it is made again from ``cells_columns`` when a record is read back
+(the same text, :class:`~gipextract.export.csv.TidyCsvFormatter`), which halves
+what the journal writes.  Each record is written with one ``write`` and flushed to the
 kernel at once (a killed process loses none); the file is ``fsync``\\ ed at most
 every :data:`SYNC_EVERY` seconds and at the end (a power cut loses at most
 that much).  A record cut short or failing its CRC ends the journal: it and
@@ -30,6 +33,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from ..export.csv import TidyCsvFormatter
 from .worker import FileResult
 
 __all__ = ["Journal", "JOURNAL_NAME", "Entry"]
@@ -37,10 +41,11 @@ __all__ = ["Journal", "JOURNAL_NAME", "Entry"]
 JOURNAL_NAME = ".gipextract-journal"
 #: Seconds between ``fsync`` calls of the journal.
 SYNC_EVERY = 1.0
-_BLOBS = ("cells_csv", "cells_columns", "findings_csv", "narrative_csv", "report_json")
+_BLOBS = ("cells_columns", "findings_csv", "narrative_csv", "report_json")
 _SCALARS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year", "agency",
             "n_cells", "n_null", "n_errors")
-_MAGIC = "gipextract-journal-1"
+_MAGIC = "gipextract-journal-2"
+_CSV = TidyCsvFormatter()
 
 
 class Entry(tuple):
@@ -96,8 +101,13 @@ def _decode(head: dict, body: bytes) -> FileResult:
         else:
             fields[name] = body[at:at + size]
             at += size
-    if fields["cells_columns"] is not None:
-        fields["cells_columns"] = _columns(marshal.loads(fields["cells_columns"]))
+    columns = fields["cells_columns"]
+    if columns is not None:
+        columns = fields["cells_columns"] = _columns(marshal.loads(columns))
+        fields["cells_csv"] = _CSV.text(zip(*columns), head["path"], head["agency"], head["year"],
+                                        head["template"]).encode("utf-8")
+    else:
+        fields["cells_csv"] = b""
     fields["facts"] = {k: tuple(v) for k, v in head["facts"].items()}
     fields["wide"] = tuple(head["wide"]) if head["wide"] is not None else None
     return FileResult(**fields)

@@ -70,7 +70,7 @@ from ..errors import OutputError
 from ..export.csv import TidyCsvFormatter
 from ..export.datapackage import FileInfo, descriptor
 from ..export.datapackage import to_json as datapackage_json
-from ..export.dataset import REPORT_COLUMNS, keys_csv, read_csv_rows, wide_values
+from ..export.dataset import KEY_COLUMNS, REPORT_COLUMNS, keys_csv, read_csv_rows, wide_values
 from ..export.findings import FINDINGS_COLUMNS, findings_csv
 from ..narrative import NARRATIVE_COLUMNS
 from ..report import TIDY_COLUMNS, Finding, Report
@@ -80,6 +80,8 @@ from .worker import FileResult
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
+
+    from ..export.sqlite import DatabaseWriter
 
 MANIFEST_COLUMNS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year",
                     "agency", "organ", "previous", "n_cells", "n_null", "n_errors", "report")
@@ -214,6 +216,7 @@ class OutputDir:
         self._narrative: _CsvStream | None = None
         self._parquet: _CellsParquet | None = None
         self._parquet_tmp: Path | None = None
+        self._db: DatabaseWriter | None = None
         self._rows = TidyCsvFormatter()
 
     # -- lifecycle ------------------------------------------------------------
@@ -231,6 +234,10 @@ class OutputDir:
             os.close(fd)
             self._parquet_tmp = Path(tmp)
             self._parquet = _CellsParquet(tmp)
+            from ..export.sqlite import DatabaseWriter
+            self._db = DatabaseWriter(self._stage("gipextract.db"), {
+                "keys": KEY_COLUMNS, "manifest": MANIFEST_COLUMNS, "reports": REPORT_COLUMNS,
+                "findings": FINDING_COLUMNS})
         except OSError as e:
             self.discard()
             raise OutputError(f"cannot write output: {e.strerror or e}", path=str(self.root)) from None
@@ -244,6 +251,12 @@ class OutputDir:
                     stream.tmp.unlink()
                 except OSError:
                     pass
+        if self._db is not None:
+            try:
+                self._db.discard()
+            except Exception:  # noqa: BLE001 — best effort while failing anyway
+                pass
+            self._db = None
         for tmp in self._staged.values():
             tmp.unlink(missing_ok=True)
         self._staged = {}
@@ -276,6 +289,7 @@ class OutputDir:
             if result.n_cells and result.cells_columns is not None:
                 self._cells.write_text(result.cells_csv)
                 self._parquet.add(result.cells_columns, result.path, result.agency, result.year, result.template)
+                self._add_db_cells(result.path, result.cells_columns)
             if result.findings_csv:
                 self._findings.write_text(result.findings_csv)
             if result.narrative_csv and self._narrative is not None:
@@ -314,7 +328,9 @@ class OutputDir:
             if cells:
                 head, meta = [c[:10] for c in cells], cells[0][10:]
                 self._cells.write_text(self._rows.text(head, *meta))
-                self._parquet.add(tuple(zip(*head)), *meta)
+                columns = tuple(zip(*head))
+                self._parquet.add(columns, *meta)
+                self._add_db_cells(meta[0], columns)
             if findings:
                 self._findings.write_rows(findings)
             if old["status"] in READ_STATUSES:
@@ -327,6 +343,11 @@ class OutputDir:
         row[_COL["organ"]] = row[_COL["previous"]] = ""
         self._record(row)
         return row
+
+    def _add_db_cells(self, source: str, columns: tuple[tuple, ...]) -> None:
+        assert self._db is not None
+        c = columns
+        self._db.add_cells(source, c[0], c[6], c[7], c[8], c[9])
 
     def _record(self, row: list[str]) -> None:
         self.rows.append(row)
@@ -382,7 +403,7 @@ class OutputDir:
             _fsync_file(self._parquet_tmp)
             infos = {"manifest": manifest.close(), **infos}
             for name in DERIVED_OUTPUTS:
-                tmp = self._stage(name)
+                tmp = self._staged.get(name) or self._stage(name)
                 info = getattr(self, "_write_" + name.replace(".", "_"))(tmp)
                 if info is not None:
                     infos[name.split(".")[0]] = info
@@ -456,12 +477,11 @@ class OutputDir:
         return FileInfo("keys.csv", len(data), hashlib.sha256(data).hexdigest())
 
     def _write_gipextract_db(self, tmp: Path) -> None:
-        from ..export.sqlite import write_database
-        assert self._manifest is not None and self._cells is not None and self._findings is not None
-        tmp.unlink()  # sqlite-utils creates the database
-        write_database(tmp, {"keys": self._staged["keys.csv"], "manifest": self._manifest.tmp,
-                             "reports": self._staged["reports.csv"], "cells": self._cells.tmp,
-                             "findings": self._findings.tmp})
+        """Finish the database whose ``cells`` were written as the reports came."""
+        assert self._manifest is not None and self._findings is not None and self._db is not None
+        db, self._db = self._db, None
+        db.finish({"keys": self._staged["keys.csv"], "manifest": self._manifest.tmp,
+                   "reports": self._staged["reports.csv"], "findings": self._findings.tmp})
 
     def _write_metadata_json(self, tmp: Path) -> None:
         from ..export.datapackage import FIELDS
@@ -476,9 +496,13 @@ class _CellsParquet:
     """``cells.parquet`` (:data:`gipextract.export.parquet.SCHEMA`, as
     :class:`~gipextract.export.parquet.TidyParquetWriter` writes it: zstd,
     dictionaries, one row group per report that fills 16,384 rows), built from
-    the reports' columns as the workers return them: each column is gathered
-    across reports with ``list.extend`` and handed to Arrow once per row group,
-    so that the cost per cell is Arrow's, not Python's.
+    the reports' columns as the workers return them, so that the cost per cell
+    is Arrow's, not Python's: the six label columns (``key`` … ``col_label``),
+    fixed by the key and the format, are kept as one index per cell into the
+    distinct label tuples of the row group and expanded by Arrow (``take``);
+    the four report columns (``source`` … ``template``) as one entry per
+    report, repeated by Arrow; only ``value``, ``unit``, ``raw`` and ``flag``
+    are converted cell by cell.
 
     :raises OSError: the file cannot be created or written.
     """
@@ -491,7 +515,14 @@ class _CellsParquet:
         self._writer: pq.ParquetWriter = pq.ParquetWriter(os.fspath(path), SCHEMA, compression="zstd",
                                                           use_dictionary=True)
         self._size = row_group_size
-        self._columns: list[list] = [[] for _ in SCHEMA]
+        self._reset()
+
+    def _reset(self) -> None:
+        self._heads: dict[tuple, int] = {}  # (key, table, row_key, col_key, row_label, col_label) → its index
+        self._head_index: list[int] = []  # per cell
+        self._cells: list[list] = [[], [], [], []]  # value, unit, raw, flag
+        self._reports: list[tuple] = []  # (source, agency, year, template) per report
+        self._counts: list[int] = []  # cells per report
         self._rows = 0
 
     def add(self, columns: tuple[tuple, ...], source: str, agency: str | None, year: int | None,
@@ -502,10 +533,16 @@ class _CellsParquet:
         n = len(columns[0]) if columns else 0
         if not n:
             return
-        for j, col in enumerate(columns):
-            self._columns[j].extend(col)
-        for j, v in enumerate((source, agency, year, template), start=10):
-            self._columns[j].extend([v] * n)
+        heads, index = self._heads, self._head_index
+        for head in zip(*columns[:6]):
+            i = heads.get(head)
+            if i is None:
+                i = heads[head] = len(heads)
+            index.append(i)
+        for buf, col in zip(self._cells, columns[6:]):
+            buf.extend(col)
+        self._reports.append((source, agency, year, template))
+        self._counts.append(n)
         self._rows += n
         if self._rows >= self._size:
             self.flush()
@@ -515,11 +552,16 @@ class _CellsParquet:
         if not self._rows:
             return
         import pyarrow as pa
-        arrays = [pa.array(col, type=field.type) for col, field in zip(self._columns, self._schema)]
+        fields = list(self._schema)
+        head_index = pa.array(self._head_index, type=pa.int32())
+        heads = list(zip(*self._heads))  # six columns of the distinct label tuples, in index order
+        arrays = [pa.array(col, type=f.type).take(head_index) for col, f in zip(heads, fields[:6])]
+        arrays += [pa.array(col, type=f.type) for col, f in zip(self._cells, fields[6:10])]
+        report_index = pa.array([i for i, n in enumerate(self._counts) for _ in range(n)], type=pa.int32())
+        arrays += [pa.array(col, type=f.type).take(report_index) for col, f in zip(zip(*self._reports), fields[10:])]
         table = pa.Table.from_arrays(arrays, schema=self._schema)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
-        self._columns = [[] for _ in self._schema]
-        self._rows = 0
+        self._reset()
 
     def close(self) -> None:
         """Flush and close the file."""

@@ -2,8 +2,9 @@
 
 :func:`convert_one` is what every executor runs (in-process for ``--jobs 1``,
 a local process pool, or a Dask cluster): it reads the file once, hashes the
-bytes it read, detects the format, runs :func:`gipextract.read_report` and
-turns the report into plain, picklable rows.  It never raises for a bad input:
+bytes it read, detects the format, runs the pipeline
+(:func:`gipextract.pipeline.read_located`: the report, and the located document
+its review page shows) and turns the report into plain, picklable rows.  It never raises for a bad input:
 any exception becomes a ``failed`` result with a one-line error.
 
 Status: ``failed`` — the input could not be read (``ReadError`` or any
@@ -42,7 +43,7 @@ from ..export.dataset import wide_values
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
 from ..narrative import csv_rows as narrative_rows
-from ..pipeline import load, read_report
+from ..pipeline import load, read_located
 from ..readers import detect_format
 from ..status import STATUSES, report_status
 
@@ -333,7 +334,7 @@ def convert_one(task: Task) -> FileResult:
             data, _ = load(task.path, task.name)
             sha = hashlib.sha256(data).hexdigest()
             fmt = task.input_format or detect_format(data, task.name)
-            report = read_report(data, fmt, name=task.name)
+            located, report = read_located(data, fmt, name=task.name)
             rows = [(c.key, c.table, c.row_key, c.col_key, c.row_label, c.col_label, c.value, c.unit, c.raw, c.flag)
                     for c in report.cells.values()]
             n_errors = sum(1 for f in report.findings if f.severity == "error")
@@ -350,7 +351,8 @@ def convert_one(task: Task) -> FileResult:
                 narrative_csv=_csv_bytes(narrative_rows(task.name, narrative)),
                 report_json=((json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8")
                              if task.reports else None),
-                facts=needed_cells(report.cells), review_html=_review_page(data, report) if task.review else None,
+                facts=needed_cells(report.cells),
+                review_html=_review_page(data, report, located) if task.review else None,
                 wide=wide_values({k: c.value for k, c in report.cells.items()}) if report.has_tables() else None)
             if clock is not None:
                 clock.check()
@@ -370,10 +372,10 @@ def convert_one(task: Task) -> FileResult:
         _current[0] = None
 
 
-def _review_page(data: bytes, report) -> bytes | None:
+def _review_page(data: bytes, report, located) -> bytes | None:
     from ..export.review import BATCH_MAX_PAGES
     from ..export.review_index import batch_page
-    return batch_page(data, report, BATCH_MAX_PAGES)
+    return batch_page(data, report, BATCH_MAX_PAGES, located=located)
 
 
 def convert_many(tasks: list[Task]) -> list[FileResult]:

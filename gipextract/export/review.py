@@ -61,8 +61,12 @@ BATCH_MAX_PAGES = 4
 BATCH_MAX_WIDTH = 900
 #: The widest page image, in pixels; its height is bounded to 1.5 × this.
 MAX_WIDTH = 1100
-#: Grey levels of a page image (a quantized grayscale PNG: ~50–80 KB a page).
+#: Grey levels of a page image (a 4-bit grayscale PNG: ~50–90 KB a page).
 _GREYS = 16
+#: 256 grey levels → :data:`_GREYS` evenly spaced ones (a table lookup: PIL's
+#: adaptive ``quantize`` and ``optimize=True`` cost 15 times as much for 2% fewer bytes).
+_LEVELS = [i * _GREYS // 256 for i in range(256)]
+_PALETTE = [g for i in range(_GREYS) for g in (i * 255 // (_GREYS - 1),) * 3]
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _PAGE = re.compile(r"\bpage (\d+)\b")
 _CELL = re.compile(r",? *cell \d+$")
@@ -113,6 +117,7 @@ def render_pages(pdf: bytes, pages: Iterable[int], *, max_pages: int = MAX_PAGES
         note says why there are no images.
     """
     import pypdfium2 as pdfium
+    from PIL import Image
 
     wanted = list(dict.fromkeys(pages))
     note = None
@@ -133,9 +138,11 @@ def render_pages(pdf: bytes, pages: Iterable[int], *, max_pages: int = MAX_PAGES
             try:
                 w, h = page.get_size()
                 scale = min(max_width / w, 1.5 * max_width / h, 2.0) if w > 0 and h > 0 else 1.0
-                image = page.render(scale=scale, grayscale=True).to_pil().convert("L").quantize(_GREYS)
+                grey = page.render(scale=scale, grayscale=True).to_pil().convert("L").point(_LEVELS)
+                image = Image.frombytes("P", grey.size, grey.tobytes())
+                image.putpalette(_PALETTE)
                 buf = io.BytesIO()
-                image.save(buf, "PNG", optimize=True)
+                image.save(buf, "PNG", bits=4)
                 images.append(PageImage(number, image.width, image.height, buf.getvalue()))
             except Exception as e:  # noqa: BLE001 — one damaged page: the others still show
                 note = f"page {number} could not be rendered ({e.__class__.__name__})"

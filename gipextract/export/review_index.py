@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import OutputError
+from ..locate import Located
 from ..report import Report
 
 #: The review directory of a batch output directory.
@@ -40,14 +41,19 @@ def page_path(rel: str) -> str:
     return "/".join((REVIEW_DIR, "pages", *rel.split(os.sep))) + ".html"
 
 
-def batch_page(data: bytes, report: Report, max_pages: int, max_width: int | None = None) -> bytes | None:
+def batch_page(data: bytes, report: Report, max_pages: int, max_width: int | None = None, *,
+               located: Located | None = None) -> bytes | None:
     """The review page of one batch input (UTF-8), or ``None`` if it cannot be
     made (the input is still converted: a page is never worth a failed file).
-    The page records its number of findings for the index."""
+    The page records its number of findings for the index.  ``located`` is
+    what the locate stage found when ``report`` was read
+    (:func:`gipextract.pipeline.read_located`): the page shows its table blocks
+    instead of reading the input again."""
     from .review import BATCH_MAX_WIDTH, review_page
 
     try:
-        page = review_page(data, report, max_pages=max_pages, max_width=max_width or BATCH_MAX_WIDTH)
+        page = review_page(data, report, located=located, max_pages=max_pages,
+                           max_width=max_width or BATCH_MAX_WIDTH)
     except Exception:  # noqa: BLE001 — no page for this input; the index says so
         return None
     meta = f'<meta name="gipextract-findings" content="{len(report.findings)}">'

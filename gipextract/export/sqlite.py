@@ -1,7 +1,8 @@
 """``gipextract.db``: the batch dataset as one SQLite database (sqlite-utils),
 and the Datasette ``metadata.json`` that describes it.
 
-Tables (built from the batch's CSV files once they are complete):
+Tables (``cells`` written as the reports arrive, the others from the batch's
+CSV files once they are complete; :class:`DatabaseWriter`):
 
 ``manifest``  one row per input, primary key ``path``.
 ``reports``   one row per report read (``ok``/``partial``), primary key
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 
+from ..report import TIDY_COLUMNS
 from .dataset import ALL_KEYS, KEY_COLUMNS, REPORT_META, key_description, keys_info, read_csv_rows
 
 #: Tables in the order they are created (referenced tables first).
@@ -62,21 +65,21 @@ def _report_types() -> dict[str, type]:
 
 #: The columns of cells.csv the database keeps (the rest are joins away).
 CELL_COLUMNS = ("source", "key", "value", "unit", "raw", "flag")
+#: Those columns in the table, in cells.csv's order.
+_CELL_TABLE = tuple(c for c in TIDY_COLUMNS if c in CELL_COLUMNS)
 
 _VIEW = """select c.source, c.key, k."table", k.row_key, k.col_key, k.row_label, k.col_label, c.value, c.unit,
     c.raw, c.flag, m.organ, m.agency, m.year, m.template
 from cells c join keys k on k.key = c.key join manifest m on m.path = c.source"""
 
 
-def _records(path: str | os.PathLike, types: Mapping[str, type],
-             keep: tuple[str, ...] | None = None) -> tuple[list[str], Iterator[tuple]]:
-    """The header (the ``keep`` columns, in file order) and the rows as tuples
-    of typed values (``None`` for an empty field)."""
+def _records(path: str | os.PathLike, types: Mapping[str, type]) -> tuple[list[str], Iterator[tuple]]:
+    """The header and the rows as tuples of typed values (``None`` for an empty field)."""
     rows = read_csv_rows(path)
     header = next(rows)
-    conv = [(i, types.get(name)) for i, name in enumerate(header) if keep is None or name in keep]
-    names = [header[i] for i, _ in conv]
-    if all(t is None for _, t in conv) and keep is None:
+    conv = [(i, types.get(name)) for i, name in enumerate(header)]
+    names = list(header)
+    if all(t is None for _, t in conv):
         return names, (tuple(v or None for v in row) for row in rows)
 
     def gen() -> Iterator[tuple]:
@@ -85,41 +88,97 @@ def _records(path: str | os.PathLike, types: Mapping[str, type],
     return names, gen()
 
 
-def write_database(db_path: str | os.PathLike, csvs: Mapping[str, str | os.PathLike]) -> None:
-    """Build the database at ``db_path`` (which must not exist) from the
-    batch's CSV files.
+class DatabaseWriter:
+    """``gipextract.db`` written while a batch runs: ``cells`` rows go in as
+    each report arrives (typed values straight from the reports, never parsed
+    back from ``cells.csv``); the other tables are loaded from their finished
+    CSV files by :meth:`finish`, which also creates the indexes and the view.
 
-    :param csvs: table name (:data:`TABLE_ORDER`) → its CSV file.
-    :raises OSError: a file cannot be read or written.
+    Use: ``DatabaseWriter(path, headers)``, :meth:`add_cells` per report,
+    then :meth:`finish` (or :meth:`discard`).  Journal and fsync are off: the
+    file is a temporary one until the batch renames it into place.
+
+    :param db_path: the database file (must not exist).
+    :param headers: table → its columns, for every table of
+        :data:`TABLE_ORDER` but ``cells`` (whose columns are :data:`CELL_COLUMNS`).
+    :raises OSError: the file cannot be created (from every method: cannot be written).
     """
-    import sqlite_utils
 
-    db = sqlite_utils.Database(str(db_path))
-    try:
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
-        for name in TABLE_ORDER:
-            types = _report_types() if name == "reports" else _TYPES[name]
-            header, records = _records(csvs[name], types, CELL_COLUMNS if name == "cells" else None)
-            columns = {c: types.get(c, str) for c in header}
-            pk = _PKS.get(name)
-            table = db.table(name)
-            sql = db.create_table_sql(name, columns, pk=pk, foreign_keys=_FKS.get(name, []),
-                                      not_null=set(_pk_columns(pk)))
-            if name == "cells":  # small rows clustered on (source, key): no rowid, no second copy of the key
-                sql = sql.rstrip().rstrip(";") + " WITHOUT ROWID"
-            db.execute(sql)
-            # the rows are already typed and ordered: bulk-load them straight (sqlite-utils' insert_all
-            # would inspect every value, five times the cost of the whole load)
-            marks = ", ".join("?" * len(header))
-            db.conn.executemany(f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in header)}) VALUES ({marks})",
-                                records)
-            for index in _INDEXES.get(name, []):
-                table.create_index(index)
-        db.create_view("cells_labelled", _VIEW)
-        db.conn.commit()
-    finally:
-        db.close()
+    def __init__(self, db_path: str | os.PathLike, headers: Mapping[str, Sequence[str]]):
+        import sqlite3
+
+        import sqlite_utils
+
+        self._headers = {**headers, "cells": _CELL_TABLE}
+        try:
+            self._db = sqlite_utils.Database(str(db_path))
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            for name in TABLE_ORDER:  # referenced tables first: sqlite-utils checks foreign keys
+                types = _report_types() if name == "reports" else _TYPES[name]
+                columns = {c: types.get(c, str) for c in self._headers[name]}
+                pk = _PKS.get(name)
+                sql = self._db.create_table_sql(name, columns, pk=pk, foreign_keys=_FKS.get(name, []),
+                                                not_null=set(_pk_columns(pk)))
+                if name == "cells":  # small rows clustered on (source, key): no rowid, no second copy of the key
+                    sql = sql.rstrip().rstrip(";") + " WITHOUT ROWID"
+                self._db.execute(sql)
+        except sqlite3.Error as e:
+            raise OSError(f"cannot write {db_path}: {e}") from None
+        self._insert_cells = ("INSERT INTO [cells] ([source], [key], [value], [unit], [raw], [flag]) "
+                              "VALUES (?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))")
+
+    def add_cells(self, source: str, keys: Sequence[str], values: Sequence, units: Sequence,
+                  raws: Sequence, flags: Sequence) -> None:
+        """Insert one report's cells: equally long columns (``value`` an
+        ``int``, ``float`` or ``None``; an empty text is stored as NULL, as
+        an empty CSV field is).
+
+        :raises OSError: the database cannot be written (a full disk).
+        """
+        import sqlite3
+
+        try:
+            self._db.conn.executemany(self._insert_cells, zip(repeat(source), keys, values, units, raws, flags))
+        except sqlite3.Error as e:
+            raise OSError(f"cannot write gipextract.db: {e}") from None
+
+    def finish(self, csvs: Mapping[str, str | os.PathLike]) -> None:
+        """Load every other table from its CSV file, create the indexes and
+        the ``cells_labelled`` view, commit and close.
+
+        :param csvs: table name → its finished CSV file, for each table of
+            :data:`TABLE_ORDER` but ``cells``.
+        :raises OSError: a file cannot be read, or the database written.
+        """
+        import sqlite3
+
+        db = self._db
+        try:
+            for name in TABLE_ORDER:
+                if name != "cells":
+                    types = _report_types() if name == "reports" else _TYPES[name]
+                    header, records = _records(csvs[name], types)
+                    if tuple(header) != tuple(self._headers[name]):
+                        raise OSError(f"{csvs[name]}: columns {header} are not those of table {name}")
+                    # the rows are already typed and ordered: bulk-load them straight (sqlite-utils'
+                    # insert_all would inspect every value, five times the cost of the whole load)
+                    marks = ", ".join("?" * len(header))
+                    db.conn.executemany(f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in header)}) "
+                                        f"VALUES ({marks})", records)
+            for name in TABLE_ORDER:
+                for index in _INDEXES.get(name, []):
+                    db.table(name).create_index(index)
+            db.create_view("cells_labelled", _VIEW)
+            db.conn.commit()
+        except sqlite3.Error as e:
+            raise OSError(f"cannot write gipextract.db: {e}") from None
+        finally:
+            db.close()
+
+    def discard(self) -> None:
+        """Close without finishing (the caller removes the file)."""
+        self._db.close()
 
 
 def _pk_columns(pk) -> tuple[str, ...]:
