@@ -194,12 +194,28 @@ def test_not_text_is_refused_naming_the_first_bad_byte():
         gipextract.read_report(data, name="x.txt")
 
 
-@pytest.mark.parametrize("charset", ["ut", "utf-8-", "x" * 300])  # a NUL in one: tests/fuzz/regressions/html
+#: Declared charsets that are no charset: unknown, junk (a NUL: tests/fuzz/regressions/html), codecs that are
+#: not text encodings, Python's escape codecs (they would make digits out of ``\x31``), UTF-7, too long.
+BAD_CHARSETS = ["ut", "utf-8-", "x" * 300, "gb2\x0012", "utf\x00-8", "zlib", "base64", "hex", "rot13",
+                "unicode_escape", "raw-unicode-escape", "utf-7", "idna", "punycode"]
+
+
+@pytest.mark.parametrize("charset", [c for c in BAD_CHARSETS if "\x00" not in c])  # a NUL in a page: binary
 def test_an_unknown_or_broken_declared_charset_falls_back_to_detection(charset):
-    page = f'<html><head><meta charset="{charset}"></head><body><p>报告\xff</p></body></html>'
+    page = f'<html><head><meta charset="{charset}"></head><body><p>报告\xff \\x31\\u0032</p></body></html>'
     data = page.encode("utf-8").replace("\xff".encode(), b"\xff")
     doc = gipextract.read_document_from(data, "html", name="c.html")
-    assert [p.text for p in doc.paragraphs] == ["报告\ufffd"]
+    assert [p.text for p in doc.paragraphs] == ["报告\ufffd \\x31\\u0032"]
+
+
+@pytest.mark.parametrize("charset", BAD_CHARSETS)
+def test_a_mime_part_declaring_no_charset_is_read_as_if_undeclared(charset):
+    html = "<html><body><p>报告 \\x31</p></body></html>".encode()
+    data = (b'MIME-Version: 1.0\nContent-Type: multipart/related; boundary="b"\n\n--b\n'
+            b'Content-Type: text/html; charset="' + charset.encode("latin-1") + b'"\n'
+            b"Content-Transfer-Encoding: 8bit\n\n" + html + b"\n--b--\n")
+    doc = gipextract.read_document_from(data, "html", name="c.mht")
+    assert [p.text for p in doc.paragraphs] == ["报告 \\x31"]
 
 
 def test_a_span_with_thousands_of_digits_is_the_html_limit():

@@ -153,7 +153,19 @@ def blocks_layout(tt: TableTemplate) -> Layout:
     return Layout(tuple(slots), at - 1, width, 1, 0)
 
 
+#: id(template) → (template, its layout): the few templates in use, each laid
+#: out once (the template is held, so its id cannot be reused while cached).
+_LAYOUTS: dict[int, tuple[TableTemplate, Layout]] = {}
+
+
 def table_layout(tt: TableTemplate) -> Layout:
     """The printed grid of ``tt``: :func:`blocks_layout` for 表二, else
-    :func:`grid_layout`."""
-    return blocks_layout(tt) if tt.blocks else grid_layout(tt)
+    :func:`grid_layout` (computed once per template)."""
+    hit = _LAYOUTS.get(id(tt))
+    if hit is not None and hit[0] is tt:
+        return hit[1]
+    layout = blocks_layout(tt) if tt.blocks else grid_layout(tt)
+    if len(_LAYOUTS) >= 64:
+        _LAYOUTS.clear()
+    _LAYOUTS[id(tt)] = (tt, layout)
+    return layout

@@ -36,6 +36,7 @@ network and no font of its own.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import re
@@ -172,7 +173,15 @@ def source_text(blocks: list[TableBlock]) -> str:
 
 
 def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    if text is None:
+        return ""
+    return _escape(text) if type(text) is str else html.escape(str(text), quote=True)
+
+
+@functools.lru_cache(maxsize=8192)
+def _escape(text: str) -> str:
+    """``text`` escaped for HTML (memoised: keys and labels recur in every report)."""
+    return html.escape(text, quote=True)
 
 
 def _asset(name: str) -> str:

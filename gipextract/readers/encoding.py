@@ -108,6 +108,30 @@ def _lenient(data: bytes, enc: str, limit: int) -> tuple[str, _Strays] | None:
         _handler.reset(token)
 
 
+#: Python codecs that are no charset a document can be written in: escape
+#: decoders (they would turn ``\\x31`` into a digit never printed), IDNA, UTF-7.
+_NOT_CHARSETS = frozenset({"unicode_escape", "raw_unicode_escape", "idna", "punycode", "utf_7", "undefined",
+                           "escape_codec", "charmap", "oem", "mbcs"})
+
+
+def known_charset(name: object) -> str | None:
+    """``name`` if it is the name of a text encoding a document can be written
+    in, else ``None``.  A charset an input declares (HTML ``<meta charset>``,
+    a MIME part's ``charset=``) is untrusted text: unknown names, names with a
+    NUL or other junk, codecs that are not text encodings (``zlib``,
+    ``base64``) and Python's own escape codecs (:data:`_NOT_CHARSETS`) are all
+    ``None``, so that the input is read as if it declared nothing."""
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("-", "_") in _NOT_CHARSETS:
+        return None
+    return name
+
+
 def _place(data: bytes, enc: str, offset: int) -> str:
     """``line L (byte offset O)`` of byte ``offset`` of ``data`` decoded as ``enc``."""
     line = data[:offset].decode(enc, "replace").count("\n") + 1
@@ -125,13 +149,15 @@ def decode_text(data: bytes, path: str, declared: str | None = None) -> Decoded:
 
     :param path: the input's name, for error messages.
     :param declared: an encoding the container declares (an HTML ``<meta
-        charset>``); tried after a BOM and before detection.
+        charset>``); tried after a BOM and before detection; ignored unless
+        :func:`known_charset` knows it.
     :raises ReadError: the data is binary.
     :raises DecodeError: no supported encoding decodes it, even allowing a few
         stray bytes; the message names the line and byte offset where the
         closest encoding first fails.
     """
     limit = max_strays(data)
+    declared = known_charset(declared)
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
