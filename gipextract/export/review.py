@@ -175,7 +175,13 @@ def source_text(blocks: list[TableBlock]) -> str:
 def _e(text: object) -> str:
     if text is None:
         return ""
-    return _escape(text) if type(text) is str else html.escape(str(text), quote=True)
+    if type(text) is str and len(text) <= _MEMO_CHARS:
+        return _escape(text)
+    return html.escape(str(text), quote=True)
+
+
+#: The longest text :func:`_escape` remembers (keys, labels, numbers; not a page's source text).
+_MEMO_CHARS = 200
 
 
 @functools.lru_cache(maxsize=8192)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import repeat
 
@@ -98,15 +99,13 @@ class DatabaseWriter:
     then :meth:`finish` (or :meth:`discard`).  Journal and fsync are off: the
     file is a temporary one until the batch renames it into place.
 
-    :param db_path: the database file (must not exist).
+    :param db_path: the database file (missing or empty: the batch stages an empty temporary file).
     :param headers: table → its columns, for every table of
         :data:`TABLE_ORDER` but ``cells`` (whose columns are :data:`CELL_COLUMNS`).
     :raises OSError: the file cannot be created (from every method: cannot be written).
     """
 
     def __init__(self, db_path: str | os.PathLike, headers: Mapping[str, Sequence[str]]):
-        import sqlite3
-
         import sqlite_utils
 
         self._headers = {**headers, "cells": _CELL_TABLE}
@@ -136,8 +135,6 @@ class DatabaseWriter:
 
         :raises OSError: the database cannot be written (a full disk).
         """
-        import sqlite3
-
         try:
             self._db.conn.executemany(self._insert_cells, zip(repeat(source), keys, values, units, raws, flags))
         except sqlite3.Error as e:
@@ -151,8 +148,6 @@ class DatabaseWriter:
             :data:`TABLE_ORDER` but ``cells``.
         :raises OSError: a file cannot be read, or the database written.
         """
-        import sqlite3
-
         db = self._db
         try:
             for name in TABLE_ORDER:
