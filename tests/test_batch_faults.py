@@ -213,6 +213,30 @@ def test_a_full_disk_fails_in_one_line_and_leaves_no_temporary_file(tmp_path, re
     assert not _no_temporaries(out)
 
 
+_FILL_THE_DATABASE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+from gipextract.batch.outdir import FINDING_COLUMNS, MANIFEST_COLUMNS
+from gipextract.export.dataset import KEY_COLUMNS, REPORT_COLUMNS
+from gipextract.export.sqlite import DatabaseWriter
+db = DatabaseWriter(sys.argv[1], {"keys": KEY_COLUMNS, "manifest": MANIFEST_COLUMNS, "reports": REPORT_COLUMNS,
+                                  "findings": FINDING_COLUMNS})
+try:
+    for i in range(1000):
+        db.add_cells(f"r{i}.txt", [f"t3.k{j}" for j in range(200)], range(200), ["件"] * 200, ["1"] * 200, [""] * 200)
+except OSError as e:
+    print(e.strerror)
+"""
+
+
+def test_a_database_that_cannot_grow_is_an_os_error_naming_it(tmp_path):
+    # the batch turns an OSError into its one-line "cannot write output" (as for the CSV files above)
+    got = subprocess.run([sys.executable, "-c", _FILL_THE_DATABASE, str(tmp_path / "x.db")], capture_output=True,
+                         text=True, timeout=120)
+    assert got.returncode == 0 and got.stderr == "", got.stderr
+    assert got.stdout.strip() == "disk I/O error (gipextract.db)"
+
+
 def test_the_journal_of_a_killed_batch_needs_resume_or_overwrite(tmp_path):
     from gipextract.batch import OutdirInUse
     from gipextract.batch.worker import FileResult

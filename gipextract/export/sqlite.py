@@ -27,6 +27,7 @@ by ``flag``).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -123,7 +124,7 @@ class DatabaseWriter:
                     sql = sql.rstrip().rstrip(";") + " WITHOUT ROWID"
                 self._db.execute(sql)
         except sqlite3.Error as e:
-            raise OSError(f"cannot write {db_path}: {e}") from None
+            raise _write_error(e) from None
         self._insert_cells = ("INSERT INTO [cells] ([source], [key], [value], [unit], [raw], [flag]) "
                               "VALUES (?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))")
 
@@ -138,7 +139,7 @@ class DatabaseWriter:
         try:
             self._db.conn.executemany(self._insert_cells, zip(repeat(source), keys, values, units, raws, flags))
         except sqlite3.Error as e:
-            raise OSError(f"cannot write gipextract.db: {e}") from None
+            raise _write_error(e) from None
 
     def finish(self, csvs: Mapping[str, str | os.PathLike]) -> None:
         """Load every other table from its CSV file, create the indexes and
@@ -167,13 +168,20 @@ class DatabaseWriter:
             db.create_view("cells_labelled", _VIEW)
             db.conn.commit()
         except sqlite3.Error as e:
-            raise OSError(f"cannot write gipextract.db: {e}") from None
+            raise _write_error(e) from None
         finally:
             db.close()
 
     def discard(self) -> None:
         """Close without finishing (the caller removes the file)."""
         self._db.close()
+
+
+def _write_error(e: sqlite3.Error) -> OSError:
+    """SQLite's failure to write (a full disk: "database or disk is full", a
+    file size limit: "disk I/O error") as an ``OSError`` whose ``strerror``
+    names the database."""
+    return OSError(errno.EIO, f"{e} (gipextract.db)")
 
 
 def _pk_columns(pk) -> tuple[str, ...]:
