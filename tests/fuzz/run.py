@@ -15,7 +15,9 @@ For each reader it prints the inputs tried and how many were distinct (by
 SHA-256), how many were read and refused, the failures by signature (each saved
 under ``tests/fuzz/found/``), the slowest input per MB (inputs of 64 KiB or
 more: below, the fixed cost of a report dominates), the slowest input, and
-the peak memory of one shard (its maximum resident set).
+the peak memory of one shard (its maximum resident set) and the most one input
+added to it (``VmHWM`` reset before each input; that input is kept under
+``tests/fuzz/found/<reader>/peak-memory-*.bin`` when it is 100 MB or more).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from .harness import READERS, ROOT, FuzzFailure, check, mutated, save_failure, seeds, signature
+from .harness import FOUND, READERS, ROOT, FuzzFailure, check, mutated, save_failure, seeds, signature
 
 #: Seconds after which one input is stopped (SIGALRM) and counted as a hang.
 HARD_TIMEOUT = 60.0
@@ -50,6 +52,28 @@ def _alarm(_signum, _frame):
     raise _Timeout
 
 
+def _status_mb(field: str) -> int:
+    """``VmRSS``/``VmHWM`` of this process in MB (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _reset_peak() -> int:
+    """Reset this process's peak resident set (``VmHWM``) to its current one; return that (MB)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+    return _status_mb("VmRSS:")
+
+
 def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests: Path) -> dict:
     signal.signal(signal.SIGALRM, _alarm)
     limit = int(memory_gb * 2**30)
@@ -58,7 +82,7 @@ def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests:
     seeds(reader)
     strategy = mutated(reader)
     stats: dict = {"reader": reader, "inputs": 0, "read": 0, "refused": 0, "failures": Counter(),
-                   "slowest_per_mb": [0.0, 0], "slowest": [0.0, 0]}
+                   "slowest_per_mb": [0.0, 0], "slowest": [0.0, 0], "peak_input_mb": [0, 0]}
     end = time.monotonic() + seconds
     tried: set[bytes] = set()
     with digests.open("wb") as out:
@@ -70,6 +94,7 @@ def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests:
             tried.add(digest)
             stats["inputs"] += 1
             out.write(digest)
+            base = _reset_peak()
             t0 = time.perf_counter()
             signal.setitimer(signal.ITIMER_REAL, HARD_TIMEOUT)
             try:
@@ -91,6 +116,14 @@ def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests:
                 took = outcome.seconds  # the read itself, not the oracle
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+            grew = _status_mb("VmHWM:") - base
+            if grew > stats["peak_input_mb"][0]:
+                stats["peak_input_mb"] = [grew, len(data)]
+                if grew >= 100:  # keep the input that needed the most memory, to look at
+                    kept = FOUND / reader / f"peak-memory-{digests.stem}.bin"
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    kept.write_bytes(data)
+                    kept.with_suffix(".txt").write_text(f"+{grew} MB resident while read, {took:.2f} s\n")
             if took > stats["slowest"][0]:
                 stats["slowest"] = [took, len(data)]
             if len(data) >= 64 * 1024 and took / (len(data) / 2**20) > stats["slowest_per_mb"][0]:
@@ -102,13 +135,14 @@ def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests:
 def _merge(shards: list[dict], digest_files: list[Path]) -> dict:
     """One reader's statistics from its shards (counts summed, maxima kept, distinct inputs counted)."""
     total: dict = {"reader": shards[0]["reader"], "shards": len(shards), "inputs": 0, "read": 0, "refused": 0,
-                   "failures": Counter(), "slowest_per_mb": [0.0, 0], "slowest": [0.0, 0], "peak_rss_mb": 0.0}
+                   "failures": Counter(), "slowest_per_mb": [0.0, 0], "slowest": [0.0, 0], "peak_rss_mb": 0.0,
+                   "peak_input_mb": [0, 0]}
     for s in shards:
         for k in ("inputs", "read", "refused"):
             total[k] += s[k]
         total["failures"].update(s["failures"])
-        for k in ("slowest_per_mb", "slowest"):
-            total[k] = max(total[k], s[k])
+        for k in ("slowest_per_mb", "slowest", "peak_input_mb"):
+            total[k] = max(total[k], s.get(k, [0, 0]))
         total["peak_rss_mb"] = max(total["peak_rss_mb"], s["peak_rss_mb"])
     seen: set[bytes] = set()
     for path in digest_files:
@@ -165,7 +199,8 @@ def main() -> None:
                   f"{r['refused']:6d} refused  failures {dict(r['failures']) or 0}  "
                   f"slowest/MB {r['slowest_per_mb'][0]:.2f} s ({r['slowest_per_mb'][1]} B)  "
                   f"slowest {r['slowest'][0]:.2f} s ({r['slowest'][1]} B)  "
-                  f"peak RSS {r['peak_rss_mb']:.0f} MB per shard", flush=True)
+                  f"peak RSS {r['peak_rss_mb']:.0f} MB per shard (one input: +{r['peak_input_mb'][0]} MB, "
+                  f"{r['peak_input_mb'][1]} B)", flush=True)
     out_path = ROOT / "tests" / "fuzz" / "found" / "last_run.json"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(results, indent=1))
