@@ -8,9 +8,11 @@ mapped to simplified, every space and punctuation mark removed.  So
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 # Traditional → simplified, for the characters that occur in the template's
 # labels and headings (mirror sites serve 規範性檔案, 處理決定數量; spec §7.1).
@@ -23,6 +25,49 @@ _TRAD = (
     "條条則则匯汇級级隊队組组導导領领紀纪錄录徵征稱称濟济歸归劃划慮虑決决並并與与傳传"
 )
 _TRAD_MAP = str.maketrans(_TRAD[0::2], _TRAD[1::2])
+
+#: Texts longer than this count against :data:`LONG_TEXT_BUDGET` in a text cache.
+CACHED_TEXT_CHARS = 256
+#: Characters of long texts a text cache may hold before it is emptied.
+LONG_TEXT_BUDGET = 1_000_000
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Every function decorated with :func:`text_cache` (for tests and cache_clear).
+TEXT_CACHES: list[Any] = []
+
+
+def text_cache(maxsize: int) -> Callable[[_F], _F]:
+    """``functools.lru_cache(maxsize)`` for a function whose first argument is
+    a text, bounded in characters as well as in entries: cell texts, labels
+    and short lines recur from report to report and stay, but once the texts
+    longer than :data:`CACHED_TEXT_CHARS` it took in since it was last emptied
+    (a crawler dump's whole report on one line, a run of digits) add up to
+    :data:`LONG_TEXT_BUDGET` characters, the cache is emptied.  A process
+    reading thousands of reports (a batch worker) so never holds more than
+    about ``maxsize × CACHED_TEXT_CHARS + LONG_TEXT_BUDGET`` characters of
+    keys per function, whatever the inputs; before, 16,384 long texts could
+    stay (hundreds of MB).  Hits cost what ``lru_cache``'s cost (the check runs
+    on misses only)."""
+
+    def decorate(fn: _F) -> _F:
+        taken = [0]  # characters of long texts since the cache was last emptied
+
+        @functools.wraps(fn)
+        def miss(text: str, *args: Any, **kwargs: Any) -> Any:
+            if len(text) > CACHED_TEXT_CHARS:
+                taken[0] += len(text)
+                if taken[0] > LONG_TEXT_BUDGET:
+                    cached.cache_clear()
+                    taken[0] = len(text)
+            return fn(text, *args, **kwargs)
+
+        cached = functools.lru_cache(maxsize=maxsize)(miss)
+        TEXT_CACHES.append(cached)
+        return cast(_F, cached)
+
+    return decorate
+
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
@@ -46,20 +91,20 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).translate(_TRAD_MAP)
 
 
-@lru_cache(maxsize=16384)
+@text_cache(maxsize=16384)
 def clean_text(text: str) -> str:
     """:func:`fold` ``text``, then turn every whitespace run into one space."""
     return " ".join(fold(text).split())
 
 
-@lru_cache(maxsize=8192)
+@text_cache(maxsize=8192)
 def label_key(text: str) -> str:
     """The comparison key of a label: :func:`clean_text`, then every space and
     punctuation mark removed (``"1.属于国家秘密"`` → ``"1属于国家秘密"``)."""
     return _NON_KEY.sub("", clean_text(text))
 
 
-@lru_cache(maxsize=8192)
+@text_cache(maxsize=8192)
 def label_core(text: str) -> str:
     """The key of a label without its leading numbering and without a trailing
     parenthetical note: ``"（二）部分公开（区分处理的…）"`` → ``"部分公开"``,

@@ -55,9 +55,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from .normalize import clean_text
+from .normalize import clean_text, text_cache
 
 #: Cell texts meaning "none / not applicable" (spec §7.2), after NFKC.
 DASHES = frozenset({"-", "--", "---", "—", "——", "–", "―", "─", "/", "//", "\\", "~", "－", "一一",
@@ -155,7 +154,7 @@ class ParsedValue:
 BLANK = ParsedValue(None, None, "blank")
 
 
-@lru_cache(maxsize=16384)
+@text_cache(maxsize=16384)
 def looks_like_value(text: str) -> bool:
     """True if ``text`` is something data cells hold (a number, a dash,
     ``无``, nothing, or several numbers run together such as ``230 000023``:
@@ -165,7 +164,7 @@ def looks_like_value(text: str) -> bool:
     return not s or is_dash(s) or s in NONE_TEXTS or is_value_run(s) or _NUMBER.match(s) is not None
 
 
-@lru_cache(maxsize=16384)
+@text_cache(maxsize=16384)
 def parse_value(text: str, kind: str = COUNT) -> ParsedValue:
     """Parse one cell's text for a column of ``kind`` (``count``, ``signed`` or
     ``money``; template-spec §3–§5 give each column's kind; rules in the

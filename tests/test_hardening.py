@@ -222,3 +222,24 @@ def test_a_span_with_thousands_of_digits_is_the_html_limit():
     doc = gipextract.read_document_from(f'<table><tr><td colspan="{"9" * 5000}">a</td><td>b</td></tr></table>'.encode(),
                                         "html", name="s.html")
     assert [(c.text, c.colspan) for c in doc.tables[0].rows[0]] == [("a", 2), ("b", 1)]
+
+
+def test_the_text_caches_hold_a_bounded_amount_of_long_text():
+    """A process reading thousands of reports (a batch worker, the fuzz runner) must not grow: the caches of
+    text functions are emptied once the long texts they took in (a crawler dump's one-line report, a long digit
+    run) add up to LONG_TEXT_BUDGET characters (before, 16,384 of them could stay: hundreds of MB)."""
+    import gipextract.export.review  # noqa: F401 — these register their caches too
+    import gipextract.reconstruct.segment  # noqa: F401
+    from gipextract.normalize import LONG_TEXT_BUDGET, TEXT_CACHES
+    from tests.conftest import FIXTURES
+
+    assert len(TEXT_CACHES) == 7
+    dump = ((FIXTURES / "v2021_city.txt").read_text(encoding="utf-8").replace("\n", " ") + " ") * 3
+    n = 3 * LONG_TEXT_BUDGET // (2 * len(dump))  # one and a half budgets of distinct long texts
+    for cached in TEXT_CACHES:
+        for i in range(n):
+            cached(f"{dump}{i}")
+        assert cached.cache_info().currsize <= LONG_TEXT_BUDGET // len(dump) + 1, cached
+        assert cached("1,234") == cached("1,234") and cached.cache_info().hits  # short texts still remembered
+    for i in range(5):  # and through the pipeline
+        gipextract.read_report(f"{dump}{i}".encode(), "text", name=f"dump{i}.txt")

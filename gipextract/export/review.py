@@ -36,7 +36,6 @@ network and no font of its own.
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import re
@@ -45,6 +44,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from ..normalize import text_cache
 from ..report import CellValue, Finding, Report
 from ..templates import TABLE_SHORT, TABLES
 from .display import cell_note, column_units, is_unread, number_text, other_unit
@@ -173,18 +173,10 @@ def source_text(blocks: list[TableBlock]) -> str:
 
 
 def _e(text: object) -> str:
-    if text is None:
-        return ""
-    if type(text) is str and len(text) <= _MEMO_CHARS:
-        return _escape(text)
-    return html.escape(str(text), quote=True)
+    return "" if text is None else _escape(text if type(text) is str else str(text))
 
 
-#: The longest text :func:`_escape` remembers (keys, labels, numbers; not a page's source text).
-_MEMO_CHARS = 200
-
-
-@functools.lru_cache(maxsize=8192)
+@text_cache(maxsize=8192)
 def _escape(text: str) -> str:
     """``text`` escaped for HTML (memoised: keys and labels recur in every report)."""
     return html.escape(text, quote=True)

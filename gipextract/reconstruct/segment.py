@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..document import Cell, TableBlock
-from ..normalize import numbering
+from ..normalize import numbering, text_cache
 from ..values import looks_like_value
 
 
@@ -48,7 +47,7 @@ def _stub_width(block: TableBlock, starts: list[list[int]]) -> int:
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
-@lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def _annotated_number(text: str) -> bool:
     """A cell after a row's label that is a number with words around it
     (``约678``, ``678（估）``): digits, no label numbering (``1.``, ``（一）``) and
