@@ -50,6 +50,8 @@ FOUND = HERE / "found"
 READERS = ("text", "markdown", "html", "docx", "pdf")
 #: CPU seconds one input may take (CPU, not wall time: the machine is shared; a hang takes minutes).
 TIME_BOUND = 10.0
+#: CPU seconds more for each page of a PDF read by OCR (a scanned table page takes 5–10 s).
+OCR_PAGE_BOUND = 15.0
 _WS = re.compile(r"\s+")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _TAG = re.compile(r"<[^>]*>")
@@ -260,6 +262,7 @@ def check(data: bytes, reader: str, *, time_bound: float = TIME_BOUND) -> Outcom
     from gipextract.validate import validate
 
     t0 = time.process_time()
+    doc: gipextract.Document | None = None
     try:
         doc = gipextract.read_document_from(data, reader, name="<fuzz>")
         report = validate(reconstruct(locate_document(doc)))
@@ -275,7 +278,7 @@ def check(data: bytes, reader: str, *, time_bound: float = TIME_BOUND) -> Outcom
         raise FuzzFailure("exception", _where(e)) from e
     else:
         outcome = Outcome("read", time.process_time() - t0, cells=len(report.cells))
-    if outcome.seconds > time_bound:
+    if outcome.seconds > time_bound + _ocr_pages(data, reader, doc) * OCR_PAGE_BOUND:
         raise FuzzFailure("slow", f"{outcome.seconds:.1f} s for {len(data)} bytes")
     if outcome.status == "refused":
         return outcome
@@ -300,6 +303,22 @@ def check(data: bytes, reader: str, *, time_bound: float = TIME_BOUND) -> Outcom
         if input_digits is not None and digits not in input_digits:
             raise FuzzFailure("invented", f"{cell.key} = {cell.value!r}: digits not in the input")
     return outcome
+
+
+def _ocr_pages(data: bytes, reader: str, doc: gipextract.Document | None) -> int:
+    """Pages of a PDF that may have been read by OCR: all of them when a note
+    says OCR read the document or a page of it (0 for other readers)."""
+    if reader != "pdf" or doc is None or not any("OCR" in n and "read" in n for n in doc.notes):
+        return 0
+    import pypdfium2 as pdfium
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception:  # noqa: BLE001 — it was read, so this does not happen; no allowance then
+        return 0
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
 
 
 def signature(failure: FuzzFailure) -> str:

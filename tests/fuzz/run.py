@@ -1,12 +1,18 @@
 """Run the fuzz harness and print statistics per reader.
 
     python -m tests.fuzz.run [--inputs N] [--minutes M] [--jobs J] [--readers text,html,…] [--memory-gb G]
+                             [--no-ocr]
 
 Each reader runs in ``--jobs`` worker processes at once (its shards, under
 ``nice``), each limited to an address space of ``--memory-gb`` (the ``pdf``
 reader: at least :data:`PDF_MEMORY_GB`, the ``batch`` default, since a
 picture page goes to OCR and ONNX Runtime reserves more than 2 GB) — a blow-up
 becomes a ``MemoryError`` that the oracle counts, not a machine brought down.
+With ``--no-ocr`` a PDF page without text is left unread (``needs_ocr``)
+instead of going to OCR, as without the ``ocr`` extra: the PDF reader's own
+code is fuzzed at volume (a mutated PDF whose text layer broke is a picture
+page, and OCR costs seconds a page).
+
 A shard draws inputs from :func:`tests.fuzz.harness.mutated`, skipping any it
 has tried already, until it has tried its share of ``--inputs`` or its share
 of ``--minutes`` has passed.
@@ -74,7 +80,10 @@ def _reset_peak() -> int:
     return _status_mb("VmRSS:")
 
 
-def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests: Path) -> dict:
+def _worker(reader: str, seconds: float, inputs: int, memory_gb: float, digests: Path, no_ocr: bool = False) -> dict:
+    if no_ocr:
+        from gipextract.readers import ocr
+        ocr.available = lambda: False  # type: ignore[assignment]
     signal.signal(signal.SIGALRM, _alarm)
     limit = int(memory_gb * 2**30)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -160,12 +169,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="shards per reader, run at once")
     ap.add_argument("--readers", default=",".join(READERS))
     ap.add_argument("--memory-gb", type=float, default=2.0)
+    ap.add_argument("--no-ocr", action="store_true", help="leave PDF pages without text unread (no OCR)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--digests", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.seconds, args.inputs, args.memory_gb, args.digests)))
+        print(json.dumps(_worker(args.worker, args.seconds, args.inputs, args.memory_gb, args.digests, args.no_ocr)))
         return
     readers = args.readers.split(",")
     share = args.minutes * 60 / len(readers)
@@ -180,7 +190,7 @@ def main() -> None:
                 digest_files.append(Path(tmp) / f"{reader}-{shard}.sha")
                 cmd = ["nice", "-n", "15", sys.executable, "-m", "tests.fuzz.run", "--worker", reader,
                        "--seconds", str(share), "--inputs", str(per_shard), "--memory-gb", str(memory),
-                       "--digests", str(digest_files[-1])]
+                       "--digests", str(digest_files[-1])] + (["--no-ocr"] if args.no_ocr else [])
                 procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                               text=True, env=os.environ))
             shards = []
