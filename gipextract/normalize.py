@@ -47,7 +47,7 @@ def text_cache(maxsize: int) -> Callable[[_F], _F]:
     reading thousands of reports (a batch worker) so never holds more than
     about ``maxsize × CACHED_TEXT_CHARS + LONG_TEXT_BUDGET`` characters of
     keys per function, whatever the inputs; before, 16,384 long texts could
-    stay (hundreds of MB).  Hits cost what ``lru_cache``'s cost (the check runs
+    stay (hundreds of MB).  A hit costs what an ``lru_cache`` hit costs (the check runs
     on misses only)."""
 
     def decorate(fn: _F) -> _F:
