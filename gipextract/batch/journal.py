@@ -33,8 +33,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from ..export.csv import TidyCsvFormatter
-from .worker import FileResult
+from .worker import CELLS_CSV, FileResult
 
 __all__ = ["Journal", "JOURNAL_NAME", "Entry"]
 
@@ -45,7 +44,6 @@ _BLOBS = ("cells_columns", "findings_csv", "narrative_csv", "report_json")
 _SCALARS = ("path", "sha256", "format", "status", "identities", "n_unread", "error", "template", "year", "agency",
             "n_cells", "n_null", "n_errors")
 _MAGIC = "gipextract-journal-2"
-_CSV = TidyCsvFormatter()
 
 
 class Entry(tuple):
@@ -104,7 +102,7 @@ def _decode(head: dict, body: bytes) -> FileResult:
     columns = fields["cells_columns"]
     if columns is not None:
         columns = fields["cells_columns"] = _columns(marshal.loads(columns))
-        fields["cells_csv"] = _CSV.text(zip(*columns), head["path"], head["agency"], head["year"],
+        fields["cells_csv"] = CELLS_CSV.text(zip(*columns), head["path"], head["agency"], head["year"],
                                         head["template"]).encode("utf-8")
     else:
         fields["cells_csv"] = b""

@@ -170,14 +170,6 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _sha256_file(path: Path) -> FileInfo:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return FileInfo(path.name, path.stat().st_size, h.hexdigest())
-
-
 def clean_stale_temporaries(root: Path) -> None:
     """Remove temporary files a killed batch left in ``root`` (ours only),
     and its staged report.json files."""
@@ -346,8 +338,7 @@ class OutputDir:
 
     def _add_db_cells(self, source: str, columns: tuple[tuple, ...]) -> None:
         assert self._db is not None
-        c = columns
-        self._db.add_cells(source, c[0], c[6], c[7], c[8], c[9])
+        self._db.add_cells(source, columns[0], *columns[6:10])
 
     def _record(self, row: list[str]) -> None:
         self.rows.append(row)

@@ -124,14 +124,11 @@ class _Interrupt:
 
 
 def _sha256_of(path: str) -> str | None:
-    h = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+            return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError:
         return None
-    return h.hexdigest()
 
 
 def _distributed() -> None:

@@ -50,7 +50,8 @@ from ..status import STATUSES, report_status
 __all__ = ["STATUSES", "Task", "FileResult", "convert_one", "convert_many", "DEFAULT_TIMEOUT",
            "DEFAULT_MEMORY_LIMIT", "init_worker"]
 
-_CSV = TidyCsvFormatter()  # per process: its memos serve every file this worker reads
+#: The cells.csv formatter of this process (its memos serve every file it reads, and the journal).
+CELLS_CSV = TidyCsvFormatter()
 
 #: Default per-file time limit in seconds (``--timeout``).
 DEFAULT_TIMEOUT = 300.0
@@ -345,7 +346,7 @@ def convert_one(task: Task) -> FileResult:
                 path=task.name, sha256=sha, format=fmt, status=status, identities=identities, n_unread=n_unread,
                 template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
-                n_errors=n_errors, cells_csv=_CSV.text(rows, *meta).encode("utf-8"),
+                n_errors=n_errors, cells_csv=CELLS_CSV.text(rows, *meta).encode("utf-8"),
                 cells_columns=_columns(rows, meta),
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
                 narrative_csv=_csv_bytes(narrative_rows(task.name, narrative)),
