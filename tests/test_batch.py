@@ -361,7 +361,7 @@ def test_worker_times_out_a_slow_file(monkeypatch, tmp_path):
     path = write(tmp_path / "r.txt", "x")
     result = convert_one(Task(str(path), "r.txt", None, 0.2))
     assert result.status == "failed" and result.error == "took longer than 0.2 s to read (--timeout); not read"
-    assert result.sha256 == hashlib.sha256(b"x").hexdigest() and result.n_cells == 0 and result.cells_csv == b""
+    assert result.sha256 == hashlib.sha256(b"x").hexdigest() and result.n_cells == 0 and result.cells_columns is None
 
 
 def _alarm_now() -> None:
@@ -416,8 +416,7 @@ def test_a_timed_out_file_is_failed_whatever_the_reader_catches(monkeypatch, tmp
     use_reader(monkeypatch, reader)
     result = convert_one(Task(str(path), "r.txt", None, timeout))
     assert (result.status, result.error) == ("failed", f"took longer than {timeout:g} s to read (--timeout); not read")
-    assert (result.n_cells, result.cells_csv, result.cells_columns, result.report_json, result.facts) == \
-        (0, b"", None, None, {})
+    assert (result.n_cells, result.cells_columns, result.report_json, result.facts) == (0, None, None, {})
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     # no timer left running, the previous handler back
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is before
@@ -506,8 +505,8 @@ def test_a_pdf_is_read_whole_or_failed_whatever_its_time_limit(corpus):
         if r.status == "failed":
             assert r.error == f"took longer than {limit:g} s to read (--timeout); not read" and r.n_cells == 0
         else:
-            assert (r.status, r.cells_csv, r.findings_csv, r.report_json) == \
-                (full.status, full.cells_csv, full.findings_csv, full.report_json), limit
+            assert (r.status, r.cells_columns, r.findings_csv, r.report_json) == \
+                (full.status, full.cells_columns, full.findings_csv, full.report_json), limit
         seen.add(r.status)
     assert "failed" in seen and full.status in seen  # 1 ms is too short for any PDF, an hour long enough
 

@@ -6,6 +6,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -90,3 +92,41 @@ def test_extract_jsonl(tmp_path, args):
     dash = by["t2.art20_6.administrative_compulsion.decisions"]
     assert (dash["value"], dash["flag"], dash["raw"]) == (None, "dash", "—")
     assert "示例市生态环境局" in text
+
+
+# -- cells.csv lines made by Arrow ------------------------------------------------
+
+_FIELD_TEXT = st.text(alphabet=st.sampled_from(list('a1 ,"\n\r\t;件元—\x85\u2028\x00')), max_size=6)
+_FIELD = st.one_of(st.none(), _FIELD_TEXT)
+_VALUE = st.one_of(st.none(), st.integers(-2**62, 2**62), st.integers(2**53 - 3, 2**53 + 3),
+                   st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.5, 1e-7, 1e16, -0.0, 2.0**63]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(st.tuples(st.tuples(*[_FIELD_TEXT] * 6), _VALUE, _FIELD, _FIELD, _FIELD), min_size=1, max_size=8),
+       reports=st.lists(st.tuples(_FIELD_TEXT, _FIELD, st.one_of(st.none(), st.integers(1990, 2030)), _FIELD),
+                        min_size=1, max_size=3),
+       data=st.data())
+def test_arrow_cells_csv_lines_are_what_the_csv_module_writes(cells, reports, data):
+    """Each cell's line is :func:`csv.writer`'s (as pandas' ``to_csv`` in
+    :func:`tidy_csv`): quoting, doubled quotes, ``None`` empty, a whole number
+    without a decimal point, another as Python prints it."""
+    import csv
+
+    import pyarrow as pa
+
+    from gipextract.export.csv import TidyCsvFormatter
+    from gipextract.export.display import number_text
+
+    heads = list(dict.fromkeys(c[0] for c in cells))
+    of_report = [data.draw(st.integers(0, len(reports) - 1)) for _ in cells]
+    got = TidyCsvFormatter().arrow_lines(
+        heads, pa.array([heads.index(c[0]) for c in cells], pa.int32()),
+        pa.array([None if c[1] is None else float(c[1]) for c in cells], pa.float64()),
+        *(pa.array([c[j] for c in cells], pa.string()) for j in (2, 3, 4)),
+        reports, pa.array(of_report, pa.int32()))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(
+        [*c[0], number_text(None if c[1] is None else float(c[1])), c[2], c[3], c[4], *reports[r]]
+        for c, r in zip(cells, of_report))
+    assert got.decode("utf-8") == buf.getvalue()

@@ -9,10 +9,7 @@ scalar fields, its ``facts`` and ``wide``, the length of each byte field and
 the CRC-32 of those bytes) followed by the bytes of ``cells_columns``
 (:mod:`marshal`: ten times cheaper than JSON; only tuples of
 ``str``/``int``/``float``/``None`` are accepted back), ``findings_csv``,
-``narrative_csv`` and ``report_json``, and a newline.  ``cells_csv`` is not
-written: it is made again from ``cells_columns`` when a record is read back
-(the same text, :class:`~gipextract.export.csv.TidyCsvFormatter`), which halves
-what the journal writes.  Each record is written with one ``write`` and flushed to the
+``narrative_csv`` and ``report_json``, and a newline.  Each record is written with one ``write`` and flushed to the
 kernel at once (a killed process loses none); the file is ``fsync``\\ ed at most
 every :data:`SYNC_EVERY` seconds and at the end (a power cut loses at most
 that much).  A record cut short or failing its CRC ends the journal: it and
@@ -33,7 +30,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from .worker import CELLS_CSV, FileResult
+from .worker import FileResult
 
 __all__ = ["Journal", "JOURNAL_NAME", "Entry"]
 
@@ -101,11 +98,7 @@ def _decode(head: dict, body: bytes) -> FileResult:
             at += size
     columns = fields["cells_columns"]
     if columns is not None:
-        columns = fields["cells_columns"] = _columns(marshal.loads(columns))
-        fields["cells_csv"] = CELLS_CSV.text(zip(*columns), head["path"], head["agency"], head["year"],
-                                        head["template"]).encode("utf-8")
-    else:
-        fields["cells_csv"] = b""
+        fields["cells_columns"] = _columns(marshal.loads(columns))
     fields["facts"] = {k: tuple(v) for k, v in head["facts"].items()}
     fields["wide"] = tuple(head["wide"]) if head["wide"] is not None else None
     return FileResult(**fields)

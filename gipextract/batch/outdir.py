@@ -209,7 +209,6 @@ class OutputDir:
         self._parquet: _CellsParquet | None = None
         self._parquet_tmp: Path | None = None
         self._db: DatabaseWriter | None = None
-        self._rows = TidyCsvFormatter()
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -225,7 +224,7 @@ class OutputDir:
             fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}cells.parquet.", suffix=".tmp", dir=self.root)
             os.close(fd)
             self._parquet_tmp = Path(tmp)
-            self._parquet = _CellsParquet(tmp)
+            self._parquet = _CellsParquet(tmp, self._cells.write_text)
             from ..export.sqlite import DatabaseWriter
             self._db = DatabaseWriter(self._stage("gipextract.db"), {
                 "keys": KEY_COLUMNS, "manifest": MANIFEST_COLUMNS, "reports": REPORT_COLUMNS,
@@ -279,7 +278,6 @@ class OutputDir:
                 _write_report(os.path.join(self.root, STAGING, report), result.report_json)
                 self._new_reports.append(report)
             if result.n_cells and result.cells_columns is not None:
-                self._cells.write_text(result.cells_csv)
                 self._parquet.add(result.cells_columns, result.path, result.agency, result.year, result.template)
                 self._add_db_cells(result.path, result.cells_columns)
             if result.findings_csv:
@@ -318,9 +316,8 @@ class OutputDir:
                 (self.root / report).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.root / old["report"], self.root / report)
             if cells:
-                head, meta = [c[:10] for c in cells], cells[0][10:]
-                self._cells.write_text(self._rows.text(head, *meta))
-                columns = tuple(zip(*head))
+                meta = cells[0][10:]
+                columns = tuple(zip(*(c[:10] for c in cells)))
                 self._parquet.add(columns, *meta)
                 self._add_db_cells(meta[0], columns)
             if findings:
@@ -386,11 +383,11 @@ class OutputDir:
                 row[_COL["organ"]], row[_COL["previous"]] = organs.get(row[0], ("", ""))
             manifest = self._manifest
             manifest.write_rows(self.rows)
+            self._parquet.close()  # its last row group's cells.csv lines first
             infos = {"cells": self._cells.close(), "findings": self._findings.close()}
             assert self._narrative is not None
             self._narrative.close()
             self._reports.close()
-            self._parquet.close()
             _fsync_file(self._parquet_tmp)
             infos = {"manifest": manifest.close(), **infos}
             for name in DERIVED_OUTPUTS:
@@ -493,16 +490,22 @@ class _CellsParquet:
     distinct label tuples of the row group and expanded by Arrow (``take``);
     the four report columns (``source`` … ``template``) as one entry per
     report, repeated by Arrow; only ``value``, ``unit``, ``raw`` and ``flag``
-    are converted cell by cell.
+    are converted cell by cell.  Each row group's lines of ``cells.csv`` are
+    made from the same arrays, by Arrow too
+    (:meth:`~gipextract.export.csv.TidyCsvFormatter.arrow_lines`), and handed
+    to ``csv_out``.
 
+    :param csv_out: called with each row group's ``cells.csv`` lines (UTF-8 bytes), in order.
     :raises OSError: the file cannot be created or written.
     """
 
-    def __init__(self, path: str | os.PathLike, row_group_size: int = 16384):
+    def __init__(self, path: str | os.PathLike, csv_out: Callable[[bytes], None], row_group_size: int = 16384):
         import pyarrow.parquet as pq
 
         from ..export.parquet import SCHEMA
         self._schema = SCHEMA
+        self._csv_out = csv_out
+        self._csv = TidyCsvFormatter()
         self._writer: pq.ParquetWriter = pq.ParquetWriter(os.fspath(path), SCHEMA, compression="zstd",
                                                           use_dictionary=True)
         self._size = row_group_size
@@ -542,16 +545,20 @@ class _CellsParquet:
         """Write the buffered rows as one row group (nothing if empty)."""
         if not self._rows:
             return
+        import numpy as np
         import pyarrow as pa
         fields = list(self._schema)
         head_index = pa.array(self._head_index, type=pa.int32())
         heads = list(zip(*self._heads))  # six columns of the distinct label tuples, in index order
         arrays = [pa.array(col, type=f.type).take(head_index) for col, f in zip(heads, fields[:6])]
-        arrays += [pa.array(col, type=f.type) for col, f in zip(self._cells, fields[6:10])]
-        report_index = pa.array([i for i, n in enumerate(self._counts) for _ in range(n)], type=pa.int32())
+        cells = [pa.array(col, type=f.type) for col, f in zip(self._cells, fields[6:10])]
+        report_index = pa.array(np.repeat(np.arange(len(self._counts), dtype=np.int32), self._counts))
+        arrays += cells
         arrays += [pa.array(col, type=f.type).take(report_index) for col, f in zip(zip(*self._reports), fields[10:])]
         table = pa.Table.from_arrays(arrays, schema=self._schema)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+        value, unit, raw, flag = cells
+        self._csv_out(self._csv.arrow_lines(self._heads, head_index, value, unit, raw, flag, self._reports, report_index))
         self._reset()
 
     def close(self) -> None:

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from .. import convert
 from ..crossreport import needed_cells
 from ..errors import GipextractError
-from ..export.csv import TidyCsvFormatter
 from ..export.dataset import wide_values
 from ..export.findings import findings_csv
 from ..export.json import report_to_dict
@@ -49,9 +48,6 @@ from ..status import STATUSES, report_status
 
 __all__ = ["STATUSES", "Task", "FileResult", "convert_one", "convert_many", "DEFAULT_TIMEOUT",
            "DEFAULT_MEMORY_LIMIT", "init_worker"]
-
-#: The cells.csv formatter of this process (its memos serve every file it reads, and the journal).
-CELLS_CSV = TidyCsvFormatter()
 
 #: Default per-file time limit in seconds (``--timeout``).
 DEFAULT_TIMEOUT = 300.0
@@ -112,10 +108,10 @@ class FileResult:
     :ivar template, year, agency: the report's, or ``None``.
     :ivar n_cells: numeric cells found; ``n_null``: of those, without a value;
         ``n_errors``: findings of severity ``error``.
-    :ivar cells_csv: the report's rows of cells.csv (UTF-8 CSV, no header).
-    :ivar cells_columns: the same rows as ten column tuples (the first ten
-        :data:`~gipextract.report.TIDY_COLUMNS`, ``key`` … ``flag``), which the
-        writing process hands to Arrow many reports at a time; ``None`` without cells.
+    :ivar cells_columns: the report's cells as ten column tuples (the first
+        ten :data:`~gipextract.report.TIDY_COLUMNS`, ``key`` … ``flag``), from
+        which the writing process makes cells.parquet, cells.csv and the
+        database's ``cells``, many reports at a time; ``None`` without cells.
     :ivar findings_csv: the report's rows of findings.csv (UTF-8 CSV, no
         header), as :func:`gipextract.export.findings.findings_csv` writes them.
     :ivar narrative_csv: the report's rows of narrative.csv (UTF-8 CSV, no
@@ -143,7 +139,6 @@ class FileResult:
     n_cells: int = 0
     n_null: int = 0
     n_errors: int = 0
-    cells_csv: bytes = b""
     cells_columns: tuple[tuple, ...] | None = None
     findings_csv: bytes = b""
     narrative_csv: bytes = b""
@@ -346,8 +341,7 @@ def convert_one(task: Task) -> FileResult:
                 path=task.name, sha256=sha, format=fmt, status=status, identities=identities, n_unread=n_unread,
                 template=report.template, year=report.year,
                 agency=report.agency, n_cells=len(rows), n_null=sum(1 for r in rows if r[6] is None),
-                n_errors=n_errors, cells_csv=CELLS_CSV.text(rows, *meta).encode("utf-8"),
-                cells_columns=_columns(rows, meta),
+                n_errors=n_errors, cells_columns=_columns(rows, meta),
                 findings_csv=findings_csv(report).split("\n", 1)[1].encode("utf-8"),
                 narrative_csv=_csv_bytes(narrative_rows(task.name, narrative)),
                 report_json=((json.dumps(report_to_dict(report), ensure_ascii=False) + "\n").encode("utf-8")

@@ -100,27 +100,49 @@ def tidy_csv(report: Report) -> str:
     return buf.getvalue()
 
 
+def _quoted_chars() -> str:
+    """The characters for which :func:`csv.writer` (``QUOTE_MINIMAL``, ``"\\n"``
+    line ends) quotes a field, asked of the running Python's own writer (the
+    set differs between versions: 3.11 leaves ``"\\r"`` unquoted)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    out = []
+    for c in [chr(i) for i in range(0x80)] + ["\x85", "\u2028", "\u2029"]:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(["a" + c + "b"])
+        if buf.getvalue().startswith('"'):
+            out.append(c)
+    return "".join(out)
+
+
+#: Characters that make :func:`csv.writer` quote a field (:func:`_quoted_chars`).
+QUOTED_CHARS = _quoted_chars()
+
+
 class TidyCsvFormatter:
     """Tidy rows as CSV text, byte-identical to the body of :func:`tidy_csv`
-    (:func:`csv.writer`, ``"\\n"`` line ends), fast enough for batches: each
-    distinct string is escaped once and each cell key's six label fields are
-    joined once (the memos are bounded)."""
+    (:func:`csv.writer`, ``"\\n"`` line ends): the batch's ``cells.csv`` made
+    many reports at a time by Arrow (:meth:`arrow_lines`), each distinct label
+    and report field escaped once in Python (:meth:`esc`, memoized and bounded)."""
 
     _MAX_MEMO = 200_000
 
     def __init__(self) -> None:
         self._esc: dict[str, str] = {}
-        self._heads: dict[tuple, str] = {}
         self._buf = io.StringIO()
         self._csv = csv.writer(self._buf, lineterminator="\n")
 
     def esc(self, s) -> str:
-        """``s`` as one CSV field (quoted when it must be); ``None`` → ``""``."""
+        """``s`` as one CSV field (quoted when it must be); ``None`` → ``""``;
+        a number as :func:`str` gives it."""
         if s is None or s == "":
             return ""
+        if not isinstance(s, str):
+            return str(s)
         out = self._esc.get(s)
         if out is None:
-            if any(c in s for c in ',"\r\n') or s != s.strip():
+            if any(c in QUOTED_CHARS for c in s):
                 self._buf.seek(0)
                 self._buf.truncate()
                 self._csv.writerow([s])
@@ -132,20 +154,63 @@ class TidyCsvFormatter:
             self._esc[s] = out
         return out
 
-    def text(self, cells: Iterable[tuple], source: str, agency, year, template) -> str:
-        """CSV lines (each ending in ``\\n``) of one report's cells: 10-tuples of
-        the first ten :data:`~gipextract.report.TIDY_COLUMNS`, followed by the
-        report-level ``source, agency, year, template``."""
-        esc, heads = self.esc, self._heads
-        tail = f"{esc(source)},{esc(agency)},{'' if year is None else year},{esc(template)}\n"
-        lines = []
-        for c in cells:
-            head = heads.get(c[:6])
-            if head is None:
-                if len(heads) > self._MAX_MEMO:
-                    heads.clear()
-                head = heads[c[:6]] = ",".join(esc(x) for x in c[:6])
-            v = c[6]
-            value = str(v) if type(v) is int and -2**53 < v < 2**53 else number_text(v)
-            lines.append(f"{head},{value},{esc(c[7])},{esc(c[8])},{esc(c[9])},{tail}")
-        return "".join(lines)
+    def arrow_lines(self, heads: Iterable[tuple], head_index, values, units, raws, flags,
+                    reports: Iterable[tuple], report_index) -> bytes:
+        """CSV lines (UTF-8, each ending in ``\\n``) of many reports' cells,
+        one per cell, in the columns of :data:`~gipextract.report.TIDY_COLUMNS`.
+
+        :param heads: the distinct label 6-tuples (``key`` … ``col_label``);
+            ``head_index``: per cell, the index of its tuple (Arrow ``int32`` array).
+        :param values: per cell, the value (Arrow ``float64``, null when none),
+            printed as :func:`~gipextract.export.display.number_text` prints it.
+        :param units, raws, flags: per cell (Arrow ``string``, null printed empty).
+        :param reports: per report, ``(source, agency, year, template)``;
+            ``report_index``: per cell, the index of its report (``int32``).
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        esc = self.esc
+        head_text = pa.array([",".join(esc(x) for x in h) for h in heads], pa.string()).take(head_index)
+        tail_text = pa.array([",".join(esc(x) for x in r) for r in reports], pa.string()).take(report_index)
+        fields = [head_text, _arrow_numbers(values), *(_arrow_fields(a) for a in (units, raws, flags)), tail_text]
+        lines = pc.binary_join_element_wise(*fields, ",")
+        lines = pc.binary_join_element_wise(lines, pa.scalar(""), "\n")  # each line + "\n"
+        if not len(lines):
+            return b""
+        offsets = lines.buffers()[1]
+        import numpy as np
+        ends = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
+        return lines.buffers()[2].to_pybytes()[ends[0]:ends[-1]]
+
+
+def _arrow_fields(strings):
+    """Arrow strings as CSV fields: null → ``""``, a field holding one of
+    :data:`QUOTED_CHARS` quoted with its quotes doubled (as :func:`csv.writer`)."""
+    import re
+
+    import pyarrow.compute as pc
+
+    strings = pc.fill_null(strings, "")
+    must = pc.match_substring_regex(strings, "[" + "".join(re.escape(c) for c in QUOTED_CHARS) + "]")
+    if not pc.any(must).as_py():
+        return strings
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(strings, '"', '""'), '"', "")
+    return pc.if_else(must, quoted, strings)
+
+
+def _arrow_numbers(values):
+    """Arrow ``float64`` values as :func:`~gipextract.export.display.number_text`
+    prints them: a whole number without a decimal point, another by Python's
+    ``repr`` (converted in Python: money with a fraction, rare), null → ``""``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    whole = pc.fill_null(pc.and_(pc.equal(pc.floor(values), values), pc.less(pc.abs(values), 2.0 ** 63)), False)
+    text = pc.if_else(whole, pc.if_else(whole, values, 0.0).cast(pa.int64()).cast(pa.string()), "")
+    other = pc.fill_null(pc.invert(whole), False)
+    other = pc.and_(other, pc.is_valid(values))
+    if pc.any(other).as_py():
+        rest = [number_text(v) for v in pc.filter(values, other).to_pylist()]
+        text = pc.replace_with_mask(text, other, pa.array(rest, pa.string()))
+    return text

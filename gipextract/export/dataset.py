@@ -143,8 +143,6 @@ class ReportsParquetWriter:
             types[k] = pa.float64() if kinds[k] == "money" else pa.int64()
         self._pa = pa
         self._schema = pa.schema([(c, types[c]) for c in REPORT_COLUMNS])
-        self._parse = [(lambda v: v) if types[c] == pa.string() else float if types[c] == pa.float64() else int
-                       for c in REPORT_COLUMNS]
         self._writer = pq.ParquetWriter(path, self._schema, compression="zstd")
         self._rows: list[list[str]] = []
         self._size = rows_per_group
@@ -156,9 +154,15 @@ class ReportsParquetWriter:
             self._flush()
 
     def _flush(self) -> None:
+        import pyarrow.compute as pc
+
+        pa = self._pa
         columns = list(zip(*self._rows)) if self._rows else [()] * len(REPORT_COLUMNS)
-        arrays = [self._pa.array([None if v == "" else parse(v) for v in col], type=self._schema.field(j).type)
-                  for j, (col, parse) in enumerate(zip(columns, self._parse))]
+        arrays = []
+        for col, f in zip(columns, self._schema):  # texts → typed by Arrow's casts; an empty field is null
+            texts = pa.array(col, pa.string())
+            texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+            arrays.append(texts if f.type == pa.string() else texts.cast(f.type))
         self._writer.write_table(self._pa.Table.from_arrays(arrays, schema=self._schema))
         self._rows = []
 

@@ -31,7 +31,7 @@ import errno
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 
 from ..report import TIDY_COLUMNS
@@ -73,21 +73,6 @@ _CELL_TABLE = tuple(c for c in TIDY_COLUMNS if c in CELL_COLUMNS)
 _VIEW = """select c.source, c.key, k."table", k.row_key, k.col_key, k.row_label, k.col_label, c.value, c.unit,
     c.raw, c.flag, m.organ, m.agency, m.year, m.template
 from cells c join keys k on k.key = c.key join manifest m on m.path = c.source"""
-
-
-def _records(path: str | os.PathLike, types: Mapping[str, type]) -> tuple[list[str], Iterator[tuple]]:
-    """The header and the rows as tuples of typed values (``None`` for an empty field)."""
-    rows = read_csv_rows(path)
-    header = next(rows)
-    conv = [(i, types.get(name)) for i, name in enumerate(header)]
-    names = list(header)
-    if all(t is None for _, t in conv):
-        return names, (tuple(v or None for v in row) for row in rows)
-
-    def gen() -> Iterator[tuple]:
-        for row in rows:
-            yield tuple(None if row[i] == "" else t(row[i]) if t is not None else row[i] for i, t in conv)
-    return names, gen()
 
 
 class DatabaseWriter:
@@ -153,13 +138,14 @@ class DatabaseWriter:
         try:
             for name in TABLE_ORDER:
                 if name != "cells":
-                    types = _report_types() if name == "reports" else _TYPES[name]
-                    header, records = _records(csvs[name], types)
+                    records = read_csv_rows(csvs[name])
+                    header = next(records)
                     if tuple(header) != tuple(self._headers[name]):
                         raise OSError(f"{csvs[name]}: columns {header} are not those of table {name}")
-                    # the rows are already typed and ordered: bulk-load them straight (sqlite-utils'
-                    # insert_all would inspect every value, five times the cost of the whole load)
-                    marks = ", ".join("?" * len(header))
+                    # the rows are ordered: bulk-load their texts straight, an empty field as NULL; SQLite
+                    # types them by the columns' affinity (INTEGER, FLOAT: '12' → 12, 12.0), as int() and
+                    # float() would (sqlite-utils' insert_all would inspect every value, five times the cost)
+                    marks = ", ".join(["NULLIF(?, '')"] * len(header))
                     db.conn.executemany(f"INSERT INTO [{name}] ({', '.join(f'[{c}]' for c in header)}) "
                                         f"VALUES ({marks})", records)
             for name in TABLE_ORDER:
