@@ -6,9 +6,9 @@ import io
 import json
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
 import gipextract

@@ -558,7 +558,8 @@ class _CellsParquet:
         table = pa.Table.from_arrays(arrays, schema=self._schema)
         self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
         value, unit, raw, flag = cells
-        self._csv_out(self._csv.arrow_lines(self._heads, head_index, value, unit, raw, flag, self._reports, report_index))
+        self._csv_out(self._csv.arrow_lines(self._heads, head_index, value, unit, raw, flag, self._reports,
+                                            report_index))
         self._reset()
 
     def close(self) -> None:
