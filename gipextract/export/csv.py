@@ -172,16 +172,15 @@ class TidyCsvFormatter:
 
         esc = self.esc
         head_text = pa.array([",".join(esc(x) for x in h) for h in heads], pa.string()).take(head_index)
-        tail_text = pa.array([",".join(esc(x) for x in r) for r in reports], pa.string()).take(report_index)
+        tail_text = pa.array([",".join(esc(x) for x in r) + "\n" for r in reports], pa.string()).take(report_index)
         fields = [head_text, _arrow_numbers(values), *(_arrow_fields(a) for a in (units, raws, flags)), tail_text]
-        lines = pc.binary_join_element_wise(*fields, ",")
-        lines = pc.binary_join_element_wise(lines, pa.scalar(""), "\n")  # each line + "\n"
+        lines = pc.binary_join_element_wise(*fields, ",")  # each ends in the "\n" of its report's fields
         if not len(lines):
             return b""
         offsets = lines.buffers()[1]
         import numpy as np
         ends = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
-        return lines.buffers()[2].to_pybytes()[ends[0]:ends[-1]]
+        return lines.buffers()[2].slice(int(ends[0]), int(ends[-1] - ends[0])).to_pybytes()
 
 
 def _arrow_fields(strings):
