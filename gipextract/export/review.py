@@ -197,8 +197,12 @@ def _cell_findings(report: Report) -> dict[str, list[int]]:
 def _cell_html(report: Report, key: str, rowspan: int, colspan: int, units: dict[str, str | None],
                findings: list[int]) -> str:
     cell: CellValue | None = report.cells.get(key)
-    classes = ["v"]
     unit = units.get(key)
+    if (not findings and cell is not None and cell.value is not None
+            and (not cell.unit or cell.unit == unit)):  # a plain number (most cells): no note, no title
+        spans = (f' rowspan="{rowspan}"' if rowspan > 1 else "") + (f' colspan="{colspan}"' if colspan > 1 else "")
+        return f'<td class="v" data-key="{_e(key)}"{spans}>{_e(number_text(cell.value))}</td>'
+    classes = ["v"]
     if cell is None:
         shown, title = "", key
     else:
