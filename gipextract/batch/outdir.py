@@ -24,7 +24,9 @@ Layout of ``OUTDIR``::
 How it stays consistent.  While a batch runs, ``cells.csv``, ``cells.parquet``,
 ``findings.csv`` and ``narrative.csv`` are written under temporary names in ``OUTDIR``
 (``.gipextract-<name>.<random>.tmp``), appending each input's rows as its
-result arrives in input order; new ``report.json`` files are staged under
+result arrives in input order (``cells.csv`` and ``cells.parquet`` a row group
+of 16,384 cells at a time, both made by Arrow from the same arrays; the
+database's ``cells`` as each report arrives); new ``report.json`` files are staged under
 ``OUTDIR/.gipextract-reports/`` (:data:`STAGING`), and every finished
 result is also appended to the journal (:mod:`gipextract.batch.journal`), which
 is what ``--resume`` recovers after a batch killed outright.
