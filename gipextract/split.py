@@ -164,7 +164,7 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
     key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit)
     hit = memo.get(key)
     if hit is None:
-        _enumerate(row, equations, limit)
+        _enumerate(row, equations, limit, memo)
         if len(row.candidates) <= _MEMO_KEEP:
             memo[key] = (tuple(row.candidates), row.truncated)
     else:
@@ -175,13 +175,81 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
 _MEMO_KEEP = 64
 
 
-def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
-    """:func:`row_candidates` without the memo."""
-    ps = pieces(row.run)
+class _Lattice:
+    """The places a run can be cut at, and the cells between them.
+
+    A *position* counts the run's digit and dash characters before it (signs,
+    fractions and units are part of the cell that ends or starts there); the
+    end of one piece is the start of the next, so a position stands for one
+    ``(piece, offset)`` and :attr:`total` is the end of the run."""
+
+    __slots__ = ("ps", "total", "at", "_moves")
+
+    def __init__(self, ps: list[Piece]):
+        self.ps = ps
+        self.at: list[tuple[int, int]] = []  # position → (piece, offset)
+        for p, piece in enumerate(ps):
+            self.at.extend((p, off) for off in range(len(piece.dash if piece.dash is not None else piece.digits)))
+        self.total = len(self.at)
+        self.at.append((len(ps), 0))
+        self._moves: dict[tuple[int, str], list[tuple]] = {}
+
+    def moves(self, pos: int, kind: str) -> list[tuple]:
+        """The cells a column of ``kind`` can take from ``pos``, shortest first:
+        ``(value, raw, next position, characters taken)``; a dash cell's value
+        is ``None``.  Empty at the end of the run."""
+        out = self._moves.get((pos, kind))
+        if out is not None:
+            return out
+        out = self._moves[(pos, kind)] = []
+        p, off = self.at[pos]
+        if p == len(self.ps):
+            return out
+        piece = self.ps[p]
+        if piece.dash is not None:
+            rest = piece.dash[off:]
+            for length in range(1, len(rest) + 1):
+                token = rest[:length]
+                if is_dash(token):
+                    out.append((None, token, pos + length, length))
+            return out
+        rest = piece.digits[off:]
+        sign = piece.sign if off == 0 else ""
+        for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
+            whole = length == len(rest)
+            frac = piece.frac if whole else None
+            v = _cell_value(sign, rest[:length], frac, kind)
+            if v is not None:
+                raw = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
+                out.append((v, raw, pos + length, length))
+        return out
+
+
+def _lattice(run: str, memo: dict | None) -> _Lattice | None:
+    """The :class:`_Lattice` of ``run`` (kept in ``memo``), or ``None`` when it holds no value."""
+    key = ("lattice", run)
+    if memo is not None and key in memo:
+        return memo[key]
+    ps = pieces(run)
+    lat = None if ps is None else _Lattice(ps)
+    if memo is not None:
+        memo[key] = lat
+    return lat
+
+
+def _enumerate(row: RowRun, equations: list[Equation], limit: int, memo: dict | None = None) -> None:
+    """:func:`row_candidates` without the memo of results (``memo`` keeps the
+    run's :class:`_Lattice`).  A depth-first search over the columns: each
+    step, one call, counts toward :data:`MAX_ROW_STEPS`."""
+    lat = _lattice(row.run, memo)
     row.candidates, row.truncated = [], False
-    if ps is None:
+    if lat is None:
         return
+    ps, total, at = lat.ps, lat.total, lat.at
+    n_ps = len(ps)
     n = len(row.columns)
+    kinds = [c.kind for c in row.columns]
+    blanks = row.blanks
     index = {c.key: i for i, c in enumerate(row.columns)}
     # the equation each column closes (the last of its cells in column order)
     closing: dict[int, list[tuple[Equation, int]]] = {}
@@ -189,10 +257,6 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
         idx = [index[k] for k in eq.keys]
         last = max(idx)
         closing.setdefault(last, []).append((eq, idx.index(last)))
-    digits_left = [0] * (len(ps) + 1)
-    for i in range(len(ps) - 1, -1, -1):
-        dash = ps[i].dash
-        digits_left[i] = digits_left[i + 1] + (len(dash) if dash is not None else len(ps[i].digits))
     values: list = [None] * n
     raws: list = [None] * n
     out = row.candidates
@@ -219,74 +283,69 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
             need = v
         return need
 
-    def place(col: int, p: int, off: int) -> None:
+    def place(col: int, pos: int) -> None:
         nonlocal steps
         steps += 1
         if len(out) > limit or steps > MAX_ROW_STEPS:
             return
         if col == n:
-            if p == len(ps):
+            if pos == total:
                 out.append(tuple(zip(values, raws)))
             return
-        if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
-            if row.blanks and required(col) in (None, 0):
+        need = required(col) if col in closing else None
+        if pos == total:  # the run is used up: the cells left can only be vanished blanks
+            if blanks and need in (None, 0):
                 values[col], raws[col] = None, ""
-                place(col + 1, p, off)
+                place(col + 1, pos)
             return
         cells_left = n - col
-        pieces_left = len(ps) - p
-        if cells_left < pieces_left or (cells_left > digits_left[p] - off and not row.blanks) \
-                or digits_left[p] - off > cells_left * MAX_DIGITS:
+        p, off = at[pos]
+        pieces_left = n_ps - p
+        left = total - pos
+        if cells_left < pieces_left or (cells_left > left and not blanks) or left > cells_left * MAX_DIGITS:
             return
-        if row.blanks and cells_left - 1 >= pieces_left and required(col) in (None, 0):
+        if blanks and cells_left - 1 >= pieces_left and need in (None, 0):
             values[col], raws[col] = None, ""  # this cell printed nothing
-            place(col + 1, p, off)
+            place(col + 1, pos)
         piece = ps[p]
         if piece.dash is not None:
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
-            rest = piece.dash[off:]
-            if required(col) not in (None, 0):
+            if need not in (None, 0):
                 return
-            for length in range(1, len(rest) + 1):
-                token = rest[:length]
-                if not is_dash(token):
-                    continue
+            for _, token, nxt, _ in lat.moves(pos, kinds[col]):
                 values[col], raws[col] = None, token
-                if length == len(rest):
-                    place(col + 1, p + 1, 0)
-                else:
-                    place(col + 1, p, off + length)
+                place(col + 1, nxt)
             return
-        rest = piece.digits[off:]
-        need = required(col)
         if need is False:
             return
-        sign = piece.sign if off == 0 else ""
-        lengths: list[int] | range = range(1, min(MAX_DIGITS, len(rest)) + 1)
-        if need is not None:
+        if need is not None:  # the identity spells this cell: one cut at most
+            rest = piece.digits[off:]
+            sign = piece.sign if off == 0 else ""
             spelled = str(abs(need)) if not isinstance(need, float) else None
-            if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-"):
+            if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-") \
+                    or not rest.startswith(spelled):
                 return
-            lengths = [len(spelled)] if rest.startswith(spelled) else []
-        if need is None and col in total_of:
-            # the total comes later and has at least as many digits as this part,
-            # after one digit at least for each cell in between: 2·x ≤ digits left − between
-            between = total_of[col] - col - 1
-            lengths = [x for x in lengths if 2 * x <= digits_left[p] - off - between]
-        for length in lengths:
+            length = len(spelled)
             whole = length == len(rest)
             frac = piece.frac if whole else None
-            v = _cell_value(sign, rest[:length], frac, row.columns[col].kind)
-            if v is None or (need is not None and v != need):
-                continue
+            v = _cell_value(sign, rest[:length], frac, kinds[col])
+            if v is None or v != need:
+                return
             values[col] = v
             raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
-            if whole:
-                place(col + 1, p + 1, 0)
-            else:
-                place(col + 1, p, off + length)
+            place(col + 1, pos + length)
+            return
+        moves = lat.moves(pos, kinds[col])
+        if col in total_of:
+            # the total comes later and has at least as many digits as this part,
+            # after one digit at least for each cell in between: 2·x ≤ digits left − between
+            room = left - (total_of[col] - col - 1)
+            moves = [m for m in moves if 2 * m[3] <= room]
+        for v, raw, nxt, _ in moves:
+            values[col], raws[col] = v, raw
+            place(col + 1, nxt)
 
-    place(0, 0, 0)
+    place(0, 0)
     if len(out) > limit or steps > MAX_ROW_STEPS:
         row.truncated = True
         del out[limit:]
@@ -379,53 +438,40 @@ def decided_by_digits(run: str, columns: list[Column]) -> list[bool]:
     identity, every cell printed) gives it the same value: the digits alone
     decide it.  A reachability pass over the cut positions, linear in the
     run's length times the number of columns (no enumeration of the cuts)."""
-    ps = pieces(run)
-    n = len(columns)
-    if ps is None or n == 0:
+    return _decided_by_digits(_lattice(run, None), [c.kind for c in columns])
+
+
+def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
+    """:func:`decided_by_digits` on the run's lattice (``None``: no value)."""
+    n = len(kinds)
+    if lat is None or n == 0:
         return [False] * n
-    if all(not p.sign and p.frac is None for p in ps) and sum(
-            len(p.dash) if p.dash is not None else len(p.digits) for p in ps) == n:
+    ps, total, at = lat.ps, lat.total, lat.at
+    if total == n and all(not p.sign and p.frac is None for p in ps):
         # one digit or dash character per cell: a single cut (every one-character dash is a dash cell)
         return [True] * n
-    end = (len(ps), 0)
-
-    known: dict[tuple[tuple[int, int], str], list[tuple[object, tuple[int, int]]]] = {}
-
-    def cells(state: tuple[int, int], kind: str) -> list[tuple[object, tuple[int, int]]]:
-        """The cells a column of ``kind`` can take from ``state``: (value, next state)."""
-        out = known.get((state, kind))
-        if out is not None:
-            return out
-        out = known[(state, kind)] = []
-        p, off = state
-        if p == len(ps):
-            return out
-        piece = ps[p]
-        if piece.dash is not None:
-            rest = piece.dash[off:]
-            for length in range(1, len(rest) + 1):
-                if is_dash(rest[:length]):
-                    out.append((None, (p + 1, 0) if length == len(rest) else (p, off + length)))
-            return out
-        rest = piece.digits[off:]
-        sign = piece.sign if off == 0 else ""
-        for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
-            whole = length == len(rest)
-            v = _cell_value(sign, rest[:length], piece.frac if whole else None, kind)
-            if v is not None:
-                out.append((v, (p + 1, 0) if whole else (p, off + length)))
-        return out
-
-    fwd: list[set[tuple[int, int]]] = [{(0, 0)}]
-    for col in columns:
-        fwd.append({t for st in fwd[-1] for _, t in cells(st, col.kind)})
-    bwd: list[set[tuple[int, int]]] = [set() for _ in range(n)] + [{end}]
+    n_ps = len(ps)
+    # forward: the positions each column can start at, keeping only those that leave at least
+    # one character and one cell per piece for the columns after (the others reach no end)
+    fwd: list[set[int]] = [{0}]
+    for j, kind in enumerate(kinds):
+        after = n - j - 1
+        fwd.append({t for st in fwd[-1] for _, _, t, _ in lat.moves(st, kind)
+                    if total - t >= after and n_ps - at[t][0] <= after})
+    # backward: the positions from which the run can be finished
+    reach: set[int] = {total} if total in fwd[n] else set()
+    out = [False] * n
     for j in range(n - 1, -1, -1):
-        bwd[j] = {st for st in fwd[j] if any(t in bwd[j + 1] for _, t in cells(st, columns[j].kind))}
-    out = []
-    for j, col in enumerate(columns):
-        values = {v for st in bwd[j] for v, t in cells(st, col.kind) if t in bwd[j + 1]}
-        out.append(len(values) == 1)
+        kind = kinds[j]
+        here: set[int] = set()
+        vals = set()
+        for st in fwd[j]:
+            for v, _, t, _ in lat.moves(st, kind):
+                if t in reach:
+                    here.add(st)
+                    vals.add(v)
+        out[j] = len(vals) == 1
+        reach = here
     return out
 
 
@@ -503,7 +549,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
             digits_key = (row.run, tuple(c.kind for c in row.columns))
             by_digits = memo.get(digits_key)
             if by_digits is None:
-                by_digits = memo[digits_key] = decided_by_digits(row.run, row.columns)
+                by_digits = memo[digits_key] = _decided_by_digits(_lattice(row.run, memo), list(digits_key[1]))
             amb = []
             for j, key in enumerate(keys):
                 vals = {o[j][0] for o in options}
