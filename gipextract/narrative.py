@@ -139,6 +139,26 @@ class Rules:
     findings: dict[str, dict[str, str]]
     approximate_before: tuple[str, ...] = ()
     approximate_after: tuple[str, ...] = ()
+    any_phrase: re.Pattern[str] | None = None  # matches where any top-level rule's phrase does
+
+
+def _any_phrase(top: tuple[PhraseRule, ...]) -> re.Pattern[str] | None:
+    """One pattern that finds a match in a sentence exactly when some phrase of
+    ``top`` does (their alternation, ``{N}`` without its group name), to pass
+    over the many sentences no phrase matches in one search; ``None`` when the
+    phrases cannot be joined (a group name or back-reference of their own,
+    an inline flag)."""
+    parts = []
+    for rule in top:
+        for p in rule.phrases:
+            text = p.pattern
+            if text.count("(?P") != 1 or "(?P<n>" not in text or re.search(r"\\\d|\(\?[aiLmsux]", text):
+                return None
+            parts.append(f"(?:{text.replace('(?P<n>', '(?:')})")
+    try:
+        return re.compile("|".join(parts)) if parts else None
+    except re.error:
+        return None
 
 
 def _sums(items: list[str], where: str) -> tuple[tuple[str, ...], ...]:
@@ -182,7 +202,8 @@ def rules() -> Rules:
             if p not in parts:
                 raise TemplateError(f"narrative.toml rule {r.id}: no part {p!r}")
     return Rules(tuple(data.get("sections", ["s1"])), top, parts, findings,
-                 tuple(data.get("approximate_before", ())), tuple(data.get("approximate_after", ())))
+                 tuple(data.get("approximate_before", ())), tuple(data.get("approximate_after", ())),
+                 _any_phrase(top))
 
 
 @dataclass(slots=True)
@@ -248,6 +269,8 @@ def _with_column(sums: tuple[tuple[str, ...], ...], column: str) -> list[list[st
 
 
 def _figures_in(section: str, sentence: str, rs: Rules) -> list[NarrativeFigure]:
+    if rs.any_phrase is not None and rs.any_phrase.search(sentence) is None:
+        return []  # no figure (a breakdown only counts after one)
     taken = bytearray(len(sentence))  # 1 where a figure's phrase already lies
     top: list[tuple[int, PhraseRule, NarrativeFigure]] = []
 
