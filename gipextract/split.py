@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from .identities import Identity, identities
+from .templates import on_reload
 from .values import DASH_CHARS, MAX_DIGITS, MINUS_CHARS, MONEY, SIGNED, exact_number, is_dash, is_value_run
 
 #: Stop enumerating a row after this many candidates (the row is then ambiguous).
@@ -183,7 +185,7 @@ class _Lattice:
     end of one piece is the start of the next, so a position stands for one
     ``(piece, offset)`` and :attr:`total` is the end of the run."""
 
-    __slots__ = ("ps", "total", "at", "_moves")
+    __slots__ = ("ps", "total", "at", "_tables")
 
     def __init__(self, ps: list[Piece]):
         self.ps = ps
@@ -192,16 +194,25 @@ class _Lattice:
             self.at.extend((p, off) for off in range(len(piece.dash if piece.dash is not None else piece.digits)))
         self.total = len(self.at)
         self.at.append((len(ps), 0))
-        self._moves: dict[tuple[int, str], list[tuple]] = {}
+        self._tables: dict[str, list[list[tuple] | None]] = {}
+
+    def table(self, kind: str) -> list[list[tuple] | None]:
+        """Per position, :meth:`moves` for ``kind`` once worked out, else ``None``
+        (for a caller that looks them up often)."""
+        out = self._tables.get(kind)
+        if out is None:
+            out = self._tables[kind] = [None] * (self.total + 1)
+        return out
 
     def moves(self, pos: int, kind: str) -> list[tuple]:
         """The cells a column of ``kind`` can take from ``pos``, shortest first:
         ``(value, raw, next position, characters taken)``; a dash cell's value
         is ``None``.  Empty at the end of the run."""
-        out = self._moves.get((pos, kind))
+        table = self.table(kind)
+        out = table[pos]
         if out is not None:
             return out
-        out = self._moves[(pos, kind)] = []
+        out = table[pos] = []
         p, off = self.at[pos]
         if p == len(self.ps):
             return out
@@ -215,12 +226,17 @@ class _Lattice:
             return out
         rest = piece.digits[off:]
         sign = piece.sign if off == 0 else ""
-        for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
-            whole = length == len(rest)
-            frac = piece.frac if whole else None
-            v = _cell_value(sign, rest[:length], frac, kind)
+        if sign and kind != SIGNED:
+            return out
+        # as _cell_value: no leading zero (a cell starting with 0 is 0), a fraction only where the piece ends
+        for length in (1,) if rest[0] == "0" else range(1, min(MAX_DIGITS, len(rest)) + 1):
+            if length < len(rest):
+                out.append((-int(rest[:length]) if sign == "-" else int(rest[:length]), sign + rest[:length],
+                            pos + length, length))
+                continue
+            v = _cell_value(sign, rest, piece.frac, kind)
             if v is not None:
-                raw = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
+                raw = sign + rest + (f".{piece.frac}" if piece.frac else "") + (piece.unit or "")
                 out.append((v, raw, pos + length, length))
         return out
 
@@ -249,6 +265,7 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int, memo: dict | 
     n_ps = len(ps)
     n = len(row.columns)
     kinds = [c.kind for c in row.columns]
+    tables = [lat.table(k) for k in kinds]
     blanks = row.blanks
     index = {c.key: i for i, c in enumerate(row.columns)}
     # the equation each column closes (the last of its cells in column order)
@@ -312,7 +329,7 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int, memo: dict | 
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
             if need not in (None, 0):
                 return
-            for _, token, nxt, _ in lat.moves(pos, kinds[col]):
+            for _, token, nxt, _ in tables[col][pos] or lat.moves(pos, kinds[col]):
                 values[col], raws[col] = None, token
                 place(col + 1, nxt)
             return
@@ -335,7 +352,9 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int, memo: dict | 
             raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
             place(col + 1, pos + length)
             return
-        moves = lat.moves(pos, kinds[col])
+        moves = tables[col][pos]
+        if moves is None:
+            moves = lat.moves(pos, kinds[col])
         if col in total_of:
             # the total comes later and has at least as many digits as this part,
             # after one digit at least for each cell in between: 2·x ≤ digits left − between
@@ -409,8 +428,18 @@ def equations(tt) -> list[Equation]:
     its ``[[identities]]`` data: T3-A, T3-B, T3-C, T4-A; template-spec §6) as
     equations ``Σ left − Σ right = 0`` over canonical keys.  Plausibility
     rules (``<=``/``>=``) never decide a cut."""
-    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right), i)
-            for i in identities(tt.version, tt.name) if i.op == "="]
+    return list(_equations(tt.version, tt.name)[0])
+
+
+@cache
+def _equations(version: str, table: str) -> tuple[tuple[Equation, ...], frozenset[str]]:
+    """:func:`equations` of ``version``'s ``table``, and every key they involve."""
+    eqs = tuple(Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right), i)
+                for i in identities(version, table) if i.op == "=")
+    return eqs, frozenset(k for e in eqs for k in e.keys)
+
+
+on_reload(_equations.cache_clear)
 
 
 @dataclass(slots=True)
@@ -488,7 +517,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         A row with no possible cut at all is absent from ``cells``; the caller
         reports it as unreadable.
     """
-    eqs = equations(tt)
+    eqs, in_any = _equations(tt.version, tt.name)
     memo: dict = {}
     keys_of = [{c.key for c in r.columns} for r in rows]
     row_of = {k: i for i, ks in enumerate(keys_of) for k in ks}
@@ -501,7 +530,6 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     for e, h in zip(eqs, home):
         if h is not None:
             local[h].append(e)
-    in_any = {k for e in eqs for k in e.keys}
     for r, loc, ks in zip(rows, local, keys_of):
         # No identity checks this row (表二): a blank cell the crawler dropped would go unnoticed,
         # so cuts with vanished blanks are candidates too.  Checked rows (表三, 表四) are cut
@@ -546,19 +574,24 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = {tuple(s[k] for k in keys) for s in sols}
             else:
                 options = set(row.candidates)
-            digits_key = (row.run, tuple(c.kind for c in row.columns))
-            by_digits = memo.get(digits_key)
-            if by_digits is None:
-                by_digits = memo[digits_key] = _decided_by_digits(_lattice(row.run, memo), list(digits_key[1]))
+            sure = complete and not row.truncated
+            by_digits = None  # worked out for the first cell decided
+            per_column = list(zip(*options))  # per column, its (value, raw) in each option
             amb = []
             for j, key in enumerate(keys):
-                vals = {o[j][0] for o in options}
-                if len(vals) == 1 and complete and not row.truncated:
-                    raws = {o[j][1] for o in options}
+                vals = {vr[0] for vr in per_column[j]}
+                if len(vals) == 1 and sure:
+                    raws = {vr[1] for vr in per_column[j]}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
+                    if by_digits is None:
+                        digits_key = (row.run, tuple(c.kind for c in row.columns))
+                        by_digits = memo.get(digits_key)
+                        if by_digits is None:
+                            by_digits = memo[digits_key] = _decided_by_digits(_lattice(row.run, memo),
+                                                                              list(digits_key[1]))
                     if by_digits[j]:
                         how = "digits"
-                    elif len({c[j][0] for c in row.candidates}) == 1:
+                    elif len(row.candidates) == 1 or len({c[j][0] for c in row.candidates}) == 1:
                         how = "row"
                     else:
                         how = "table"
@@ -566,7 +599,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                     used = () if how == "digits" else tuple(local[i]) + (tuple(group_eqs) if how == "table" else ())
                     cells[key] = Recovered(value, raw, flag, how, None, used)
                 else:
-                    units = {m.group(0) if (m := _UNIT.search(o[j][1] or "")) else None for o in options}
+                    units = {m.group(0) if (m := _UNIT.search(o[1] or "")) else None for o in per_column[j]}
                     unit = units.pop() if len(units) == 1 else None
                     cells[key] = Recovered(None, row.run, "ambiguous", None, unit)
                     amb.append(key)
