@@ -52,7 +52,11 @@ MAX_SOLUTIONS = 256
 #: Stop the joint search after visiting this many partial assignments.
 MAX_STEPS = 200_000
 
-_UNIT = re.compile(r"(?:万元|元)$")
+def _unit(raw: str | None) -> str | None:
+    """The unit (``元``/``万元``) a cut cell's text ends with, or ``None``."""
+    if not raw or not raw.endswith("元"):
+        return None
+    return "万元" if raw.endswith("万元") else "元"
 _PIECE = re.compile(r"(?P<sign>[+-])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
 # Scanning form of a run (same length): minus signs as "-", full-width "+" and "." as ASCII.
 _SCAN = str.maketrans({**dict.fromkeys(MINUS_CHARS, "-"), "＋": "+", "．": "."})
@@ -599,7 +603,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                     used = () if how == "digits" else tuple(local[i]) + (tuple(group_eqs) if how == "table" else ())
                     cells[key] = Recovered(value, raw, flag, how, None, used)
                 else:
-                    units = {m.group(0) if (m := _UNIT.search(o[1] or "")) else None for o in per_column[j]}
+                    units = {_unit(raw) for raw in {vr[1] for vr in per_column[j]}}
                     unit = units.pop() if len(units) == 1 else None
                     cells[key] = Recovered(None, row.run, "ambiguous", None, unit)
                     amb.append(key)
