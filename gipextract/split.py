@@ -162,15 +162,15 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
     more than ``limit`` exist (the row is then ambiguous).  ``memo`` (a dict the caller keeps
     for one table) remembers small results: the same run recurs
     (``0000000`` in many rows)."""
-    if memo is None:
-        _enumerate(row, equations, limit)
-        return
     index = {c.key: i for i, c in enumerate(row.columns)}
     shape = tuple((tuple(index[k] for k in eq.keys), eq.coefs) for eq in equations)
+    if memo is None:
+        _enumerate(row, shape, limit)
+        return
     key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit)
     hit = memo.get(key)
     if hit is None:
-        _enumerate(row, equations, limit, memo)
+        _enumerate(row, shape, limit, memo)
         if len(row.candidates) <= _MEMO_KEEP:
             memo[key] = (tuple(row.candidates), row.truncated)
     else:
@@ -257,10 +257,24 @@ def _lattice(run: str, memo: dict | None) -> _Lattice | None:
     return lat
 
 
-def _enumerate(row: RowRun, equations: list[Equation], limit: int, memo: dict | None = None) -> None:
-    """:func:`row_candidates` without the memo of results (``memo`` keeps the
-    run's :class:`_Lattice`).  A depth-first search over the columns: each
-    step, one call, counts toward :data:`MAX_ROW_STEPS`."""
+def _plan(shape: tuple) -> tuple[dict[int, list[tuple]], dict[int, int]]:
+    """For equations of ``shape`` (each ``(column indexes, coefficients)``):
+    the equations each column closes (it is the last of their cells), as
+    ``(indexes, coefficients, position of that column)``, and for each part
+    with a positive coefficient the column of the total it adds up to."""
+    closing: dict[int, list[tuple]] = {}
+    for idx, coefs in shape:
+        last = max(idx)
+        closing.setdefault(last, []).append((idx, coefs, idx.index(last)))
+    total_of = {i: max(idx) for eqs in closing.values() for idx, coefs, _ in eqs for i, c in zip(idx, coefs) if c > 0}
+    return closing, total_of
+
+
+def _enumerate(row: RowRun, shape: tuple, limit: int, memo: dict | None = None) -> None:
+    """:func:`row_candidates` without the memo of results, for equations of
+    ``shape`` (each ``(column indexes, coefficients)``); ``memo`` keeps the
+    run's :class:`_Lattice` and the plan of each shape.  A depth-first search
+    over the columns: each step, one call, counts toward :data:`MAX_ROW_STEPS`."""
     lat = _lattice(row.run, memo)
     row.candidates, row.truncated = [], False
     if lat is None:
@@ -271,29 +285,25 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int, memo: dict | 
     kinds = [c.kind for c in row.columns]
     tables = [lat.table(k) for k in kinds]
     blanks = row.blanks
-    index = {c.key: i for i, c in enumerate(row.columns)}
-    # the equation each column closes (the last of its cells in column order)
-    closing: dict[int, list[tuple[Equation, int]]] = {}
-    for eq in equations:
-        idx = [index[k] for k in eq.keys]
-        last = max(idx)
-        closing.setdefault(last, []).append((eq, idx.index(last)))
+    if memo is None:
+        closing, total_of = _plan(shape)
+    else:
+        plan = memo.get(("plan", shape))
+        if plan is None:
+            plan = memo[("plan", shape)] = _plan(shape)
+        closing, total_of = plan
     values: list = [None] * n
     raws: list = [None] * n
     out = row.candidates
-    # a part can have no more digits than the total it adds up to
-    total_of = {index[k]: max(index[x] for x in eq.keys) for eq, _ in (p for ps_ in closing.values() for p in ps_)
-                for k, c in zip(eq.keys, eq.coefs) if c > 0}
     steps = 0
 
     def required(col: int):
         """The value an identity closed by ``col`` forces, or ``None`` if free."""
         need = None
-        for eq, pos in closing.get(col, ()):
-            coef = eq.coefs[pos]
+        for idx, coefs, pos in closing[col]:
+            coef = coefs[pos]
             rest = 0
-            for k, c in zip(eq.keys, eq.coefs):
-                i = index[k]
+            for i, c in zip(idx, coefs):
                 if i != col:
                     rest += c * (values[i] or 0)
             if rest % coef:
@@ -571,6 +581,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         group_eqs = [e for e in cross if set(e.keys) & group_keys]
         sols, complete = solve(group, group_eqs, fixed) if group_eqs else ([], True)
         by_table = bool(group_eqs) and bool(sols)
+        group_used = tuple(group_eqs)
         for i in members:
             row = rows[i]
             keys = [c.key for c in row.columns]
@@ -580,12 +591,16 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = set(row.candidates)
             sure = complete and not row.truncated
             by_digits = None  # worked out for the first cell decided
-            per_column = list(zip(*options))  # per column, its (value, raw) in each option
+            row_used = tuple(local[i])
+            one = len(row.candidates) == 1
+            # per column: the one (value, raw) every option agrees on, or all of them
+            per_column = [(vr,) for vr in next(iter(options))] if len(options) == 1 else list(zip(*options))
             amb = []
             for j, key in enumerate(keys):
-                vals = {vr[0] for vr in per_column[j]}
+                col = per_column[j]
+                vals = {col[0][0]} if len(col) == 1 else {vr[0] for vr in col}
                 if len(vals) == 1 and sure:
-                    raws = {vr[1] for vr in per_column[j]}
+                    raws = {col[0][1]} if len(col) == 1 else {vr[1] for vr in col}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
                     if by_digits is None:
                         digits_key = (row.run, tuple(c.kind for c in row.columns))
@@ -593,17 +608,15 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                         if by_digits is None:
                             by_digits = memo[digits_key] = _decided_by_digits(_lattice(row.run, memo),
                                                                               list(digits_key[1]))
-                    if by_digits[j]:
-                        how = "digits"
-                    elif len(row.candidates) == 1 or len({c[j][0] for c in row.candidates}) == 1:
-                        how = "row"
-                    else:
-                        how = "table"
                     flag = "split_recovered" if value is not None else "dash" if raw else "blank"
-                    used = () if how == "digits" else tuple(local[i]) + (tuple(group_eqs) if how == "table" else ())
-                    cells[key] = Recovered(value, raw, flag, how, None, used)
+                    if by_digits[j]:
+                        cells[key] = Recovered(value, raw, flag, "digits", None, ())
+                    elif one or len({c[j][0] for c in row.candidates}) == 1:
+                        cells[key] = Recovered(value, raw, flag, "row", None, row_used)
+                    else:
+                        cells[key] = Recovered(value, raw, flag, "table", None, row_used + group_used)
                 else:
-                    units = {_unit(raw) for raw in {vr[1] for vr in per_column[j]}}
+                    units = {_unit(raw) for raw in {vr[1] for vr in col}}
                     unit = units.pop() if len(units) == 1 else None
                     cells[key] = Recovered(None, row.run, "ambiguous", None, unit)
                     amb.append(key)
