@@ -270,6 +270,66 @@ def _plan(shape: tuple) -> tuple[dict[int, list[tuple]], dict[int, int]]:
     return closing, total_of
 
 
+class _OverBudget(Exception):
+    """The search would pass :data:`MAX_ROW_STEPS` or its limit of candidates."""
+
+
+def _free_cuts(lat: _Lattice, kinds: list[str], blanks: bool, limit: int) -> list[tuple]:
+    """The cuts of a row no identity checks: :func:`_enumerate`'s search (same
+    candidates, same order), with what is left to cut from each column and
+    position worked out once.  It counts the calls the step-by-step search
+    makes; :raises _OverBudget: when that search would stop early (then
+    :func:`_enumerate` runs it, and cuts the row off where it always has)."""
+    n, total, at, n_ps = len(kinds), lat.total, lat.at, len(lat.ps)
+    tables = [lat.table(k) for k in kinds]
+    done: dict[int, tuple[list[tuple], int]] = {}
+    blank = (None, "")
+
+    def rest(col: int, pos: int) -> tuple[list[tuple], int]:
+        """(the cuts from ``col`` on, as tuples of cells; the search's calls for them)."""
+        key = col * (total + 1) + pos
+        hit = done.get(key)
+        if hit is not None:
+            return hit
+        found: list[tuple] = []
+        calls = 1
+        if col == n:
+            if pos == total:
+                found.append(())
+        elif col == n - 1 and pos < total:  # the last cell: the moves that end the run (each move one call)
+            if not (n_ps - at[pos][0] > 1 or total - pos > MAX_DIGITS):
+                moves = tables[col][pos]
+                moves = moves if moves is not None else lat.moves(pos, kinds[col])
+                calls += len(moves)
+                found = [((v, raw),) for v, raw, nxt, _ in moves if nxt == total]
+        elif pos == total:  # the run is used up: the cells left can only be vanished blanks
+            if blanks:
+                sub, k = rest(col + 1, pos)
+                calls += k
+                found = [(blank, *s) for s in sub]
+        else:
+            cells_left = n - col
+            pieces_left = n_ps - at[pos][0]
+            left = total - pos
+            if not (cells_left < pieces_left or (cells_left > left and not blanks) or left > cells_left * MAX_DIGITS):
+                if blanks and cells_left - 1 >= pieces_left:
+                    sub, k = rest(col + 1, pos)  # this cell printed nothing
+                    calls += k
+                    found = [(blank, *s) for s in sub]
+                moves = tables[col][pos]
+                for v, raw, nxt, _ in moves if moves is not None else lat.moves(pos, kinds[col]):
+                    sub, k = rest(col + 1, nxt)
+                    calls += k
+                    cell = (v, raw)
+                    found += [(cell, *s) for s in sub]
+        if calls > MAX_ROW_STEPS or len(found) > limit:
+            raise _OverBudget
+        done[key] = result = (found, calls)
+        return result
+
+    return rest(0, 0)[0]
+
+
 def _enumerate(row: RowRun, shape: tuple, limit: int, memo: dict | None = None) -> None:
     """:func:`row_candidates` without the memo of results, for equations of
     ``shape`` (each ``(column indexes, coefficients)``); ``memo`` keeps the
@@ -279,6 +339,12 @@ def _enumerate(row: RowRun, shape: tuple, limit: int, memo: dict | None = None) 
     row.candidates, row.truncated = [], False
     if lat is None:
         return
+    if not shape:
+        try:
+            row.candidates = _free_cuts(lat, [c.kind for c in row.columns], row.blanks, limit)
+            return
+        except _OverBudget:
+            pass  # the search below stops where it always has
     ps, total, at = lat.ps, lat.total, lat.at
     n_ps = len(ps)
     n = len(row.columns)
