@@ -409,7 +409,8 @@ def _enumerate(row: RowRun, shape: tuple, limit: int, memo: dict | None = None) 
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
             if need not in (None, 0):
                 return
-            for _, token, nxt, _ in tables[col][pos] or lat.moves(pos, kinds[col]):
+            moves = tables[col][pos]
+            for _, token, nxt, _ in moves if moves is not None else lat.moves(pos, kinds[col]):
                 values[col], raws[col] = None, token
                 place(col + 1, nxt)
             return
@@ -560,12 +561,13 @@ def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
         # one digit or dash character per cell: a single cut (every one-character dash is a dash cell)
         return [True] * n
     n_ps = len(ps)
+    fwd: list[set[int]] = [{0}]
     # forward: the positions each column can start at, keeping only those that leave at least
     # one character and one cell per piece for the columns after (the others reach no end)
-    fwd: list[set[int]] = [{0}]
     for j, kind in enumerate(kinds):
         after = n - j - 1
-        fwd.append({t for st in fwd[-1] for _, _, t, _ in lat.moves(st, kind)
+        table = lat.table(kind)
+        fwd.append({t for st in fwd[-1] for _, _, t, _ in (table[st] if table[st] is not None else lat.moves(st, kind))
                     if total - t >= after and n_ps - at[t][0] <= after})
     # backward: the positions from which the run can be finished
     reach: set[int] = {total} if total in fwd[n] else set()
@@ -574,8 +576,9 @@ def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
         kind = kinds[j]
         here: set[int] = set()
         vals = set()
+        table = lat.table(kind)
         for st in fwd[j]:
-            for v, _, t, _ in lat.moves(st, kind):
+            for v, _, t, _ in table[st] or ():  # worked out by the forward pass
                 if t in reach:
                     here.add(st)
                     vals.add(v)

@@ -222,11 +222,13 @@ def _table_block(s: _Search, table: str, start: int, stop: int) -> tuple[TableBl
     hits = _row_hits(s, table, version, start, stop)
     headers: list[tuple[int, str]] = []
     first = hits[0][1].start if hits else stop
+    covered = bytearray(max(0, stop - start))  # 1 inside a header found (a shorter label there is part of it)
     # 表三's header words (其他, 总计) recur inside its row labels: look before the first row only.
     for label in _header_labels(table):
         for at in s.find_all(label, start, first if table == "t3" else stop):
-            if not any(h_at <= at < h_at + len(h) for h_at, h in headers):
+            if not covered[at - start]:
                 headers.append((at, label))
+                covered[at - start:at - start + len(label)] = b"\x01" * len(label)
     headers.sort()
     rows: list[list[Cell]] = []
     if headers:
