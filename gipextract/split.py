@@ -567,7 +567,7 @@ def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
     for j, kind in enumerate(kinds):
         after = n - j - 1
         table = lat.table(kind)
-        fwd.append({t for st in fwd[-1] for _, _, t, _ in (table[st] if table[st] is not None else lat.moves(st, kind))
+        fwd.append({t for st in fwd[-1] for _, _, t, _ in (table[st] or lat.moves(st, kind))
                     if total - t >= after and n_ps - at[t][0] <= after})
     # backward: the positions from which the run can be finished
     reach: set[int] = {total} if total in fwd[n] else set()
