@@ -78,7 +78,17 @@ class Located:
 
 
 def _rule_matches(spec: SectionSpec, key: str) -> bool:
-    return any(all(any(w in key for w in group) for group in rule) for rule in spec.rules)
+    """True if some rule of ``spec`` has a word of each of its groups in ``key``."""
+    for rule in spec.rules:
+        for group in rule:
+            for w in group:
+                if w in key:
+                    break
+            else:
+                break  # no word of this group: the rule fails
+        else:
+            return True
+    return False
 
 
 def heading_strength(text: str, spec: SectionSpec) -> int:

@@ -634,9 +634,12 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
 
     owner = {k: i for i, ks in enumerate(keys_of) for k in ks}
     for e in cross:
-        idx = sorted({owner[k] for k in e.keys if k in owner})
-        for a in idx[1:]:
-            parent[find(a)] = find(idx[0])
+        idx = {owner[k] for k in e.keys if k in owner}
+        root = find(min(idx))
+        for a in idx:
+            top = find(a)
+            if top != root:
+                parent[top] = root
     comps: dict[int, list[int]] = {}
     for i in range(len(rows)):
         if rows[i].candidates:
