@@ -257,7 +257,23 @@ def sentences(text: str) -> list[str]:
     """``text`` cut after 。；;！？ into sentences, whitespace removed except
     between two digits (a PDF's line breaks fall inside words: 予以公开及部\\n分公开)."""
     # whitespace never touches a cut (it comes after a punctuation mark), so removing it first is the same
-    return [s for s in _SENTENCE_END.split(_SPACE.sub("", text)) if s]
+    return [s for s in _SENTENCE_END.split(_drop_spaces(text)) if s]
+
+
+_WHITESPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+
+def _drop_spaces(text: str) -> str:
+    """``_SPACE.sub("", text)``, run by run: a whitespace run goes unless it
+    is one character between two digits (a longer one goes whole: its last
+    character no longer follows a digit)."""
+    def keep(m: re.Match[str]) -> str:
+        a, b = m.span()
+        if b - a == 1 and a and b < len(text) and _DIGIT.match(text, a - 1) and _DIGIT.match(text, b):
+            return m.group()
+        return ""
+    return _WHITESPACE.sub(keep, text)
 
 
 def _with_column(sums: tuple[tuple[str, ...], ...], column: str) -> list[list[str]]:
