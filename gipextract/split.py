@@ -649,9 +649,14 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     ambiguous: list[tuple] = []
     for members in comps.values():
         group = [rows[i] for i in members]
-        group_keys = set().union(*(keys_of[i] for i in members))
-        group_eqs = [e for e in cross if set(e.keys) & group_keys]
-        sols, complete = solve(group, group_eqs, fixed) if group_eqs else ([], True)
+        if all(len(r.candidates) == 1 for r in group):
+            # one cut per row: the joint search could only confirm it (or find the report breaks an
+            # identity, and leave the cuts as they are); no cell is decided by the table
+            group_eqs, sols, complete = [], [], True
+        else:
+            group_keys = set().union(*(keys_of[i] for i in members))
+            group_eqs = [e for e in cross if not group_keys.isdisjoint(e.keys)]
+            sols, complete = solve(group, group_eqs, fixed) if group_eqs else ([], True)
         by_table = bool(group_eqs) and bool(sols)
         group_used = tuple(group_eqs)
         for i in members:
