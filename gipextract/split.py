@@ -649,6 +649,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     ambiguous: list[tuple] = []
     for members in comps.values():
         group = [rows[i] for i in members]
+        sols: list[dict[str, tuple]]
         if all(len(r.candidates) == 1 for r in group):
             # one cut per row: the joint search could only confirm it (or find the report breaks an
             # identity, and leave the cuts as they are); no cell is decided by the table
