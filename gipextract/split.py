@@ -587,6 +587,15 @@ def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
     return out
 
 
+def _digits_of(row: RowRun, memo: dict) -> list[bool]:
+    """:func:`decided_by_digits` of ``row``, kept in ``memo`` by run and column kinds."""
+    key = (row.run, tuple(c.kind for c in row.columns))
+    out = memo.get(key)
+    if out is None:
+        out = memo[key] = _decided_by_digits(_lattice(row.run, memo), list(key[1]))
+    return out
+
+
 def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tuple[dict[str, Recovered], list[tuple]]:
     """Split ``rows`` (value runs of table template ``tt``) into cells.
 
@@ -671,6 +680,17 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
             by_digits = None  # worked out for the first cell decided
             row_used = tuple(local[i])
             one = len(row.candidates) == 1
+            if len(options) == 1 and sure and keys:  # the usual case: one cut, every cell decided
+                by_digits = _digits_of(row, memo)
+                for j, (key, (value, raw)) in enumerate(zip(keys, next(iter(options)))):
+                    flag = "split_recovered" if value is not None else "dash" if raw else "blank"
+                    if by_digits[j]:
+                        cells[key] = Recovered(value, raw, flag, "digits", None, ())
+                    elif one or len({c[j][0] for c in row.candidates}) == 1:
+                        cells[key] = Recovered(value, raw, flag, "row", None, row_used)
+                    else:
+                        cells[key] = Recovered(value, raw, flag, "table", None, row_used + group_used)
+                continue
             # per column: the one (value, raw) every option agrees on, or all of them
             per_column = [(vr,) for vr in next(iter(options))] if len(options) == 1 else list(zip(*options))
             amb = []
@@ -681,11 +701,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                     raws = {col[0][1]} if len(col) == 1 else {vr[1] for vr in col}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
                     if by_digits is None:
-                        digits_key = (row.run, tuple(c.kind for c in row.columns))
-                        by_digits = memo.get(digits_key)
-                        if by_digits is None:
-                            by_digits = memo[digits_key] = _decided_by_digits(_lattice(row.run, memo),
-                                                                              list(digits_key[1]))
+                        by_digits = _digits_of(row, memo)
                     flag = "split_recovered" if value is not None else "dash" if raw else "blank"
                     if by_digits[j]:
                         cells[key] = Recovered(value, raw, flag, "digits", None, ())
