@@ -131,7 +131,8 @@ class PhraseRule:
 class Rules:
     """``narrative.toml`` loaded: the ``sections`` read, the top-level ``rules``
     in order, the ``parts`` by id, and ``findings`` (rule id → table,
-    severity)."""
+    severity); ``any_phrase`` finds a match in a sentence exactly when some
+    rule's phrase does (``None`` when the phrases cannot be joined)."""
 
     sections: tuple[str, ...]
     rules: tuple[PhraseRule, ...]
@@ -139,7 +140,7 @@ class Rules:
     findings: dict[str, dict[str, str]]
     approximate_before: tuple[str, ...] = ()
     approximate_after: tuple[str, ...] = ()
-    any_phrase: re.Pattern[str] | None = None  # matches where any top-level rule's phrase does
+    any_phrase: re.Pattern[str] | None = None
 
 
 def _any_phrase(top: tuple[PhraseRule, ...]) -> re.Pattern[str] | None:

@@ -29,6 +29,15 @@ A cell on which every surviving assignment agrees is recovered (flag
 ``ambiguous``) with a finding listing the candidates: never a guess.  When no
 assignment satisfies every identity (the report itself breaks one), only the
 row identities are used and the table identities are left to the validator.
+
+How the search runs (the answers do not depend on it): a run's cells are
+worked out once per position and column kind (:class:`_Lattice`) and shared
+by the row search, the digits pass and the rows of one table that print the
+same run; a row no identity checks is cut with each (column, position) solved
+once; a row with identities is searched depth first, one call per step, and
+every search counts the steps of that depth-first search, so
+:data:`MAX_ROW_STEPS` cuts a row off exactly where it always has.  A table
+whose rows each have one cut skips the joint search.
 """
 
 from __future__ import annotations
