@@ -61,14 +61,16 @@ MAX_SOLUTIONS = 256
 #: Stop the joint search after visiting this many partial assignments.
 MAX_STEPS = 200_000
 
+_PIECE = re.compile(r"(?P<sign>[+-])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
+# Scanning form of a run (same length): minus signs as "-", full-width "+" and "." as ASCII.
+_SCAN = str.maketrans({**dict.fromkeys(MINUS_CHARS, "-"), "＋": "+", "．": "."})
+
+
 def _unit(raw: str | None) -> str | None:
     """The unit (``元``/``万元``) a cut cell's text ends with, or ``None``."""
     if not raw or not raw.endswith("元"):
         return None
     return "万元" if raw.endswith("万元") else "元"
-_PIECE = re.compile(r"(?P<sign>[+-])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
-# Scanning form of a run (same length): minus signs as "-", full-width "+" and "." as ASCII.
-_SCAN = str.maketrans({**dict.fromkeys(MINUS_CHARS, "-"), "＋": "+", "．": "."})
 
 
 def is_run(text: str) -> bool:
