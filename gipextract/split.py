@@ -225,8 +225,10 @@ class _Lattice:
         is ``None``.  Empty at the end of the run."""
         table = self.table(kind)
         out = table[pos]
-        if out is not None:
-            return out
+        return out if out is not None else self.fill(table, pos, kind)
+
+    def fill(self, table: list[list[tuple] | None], pos: int, kind: str) -> list[tuple]:
+        """Work out :meth:`moves` into ``table`` (:meth:`table` of ``kind``) at ``pos``."""
         out = table[pos] = []
         p, off = self.at[pos]
         if p == len(self.ps):
@@ -244,9 +246,11 @@ class _Lattice:
         if sign and kind != SIGNED:
             return out
         # as _cell_value: no leading zero (a cell starting with 0 is 0), a fraction only where the piece ends
+        negative = sign == "-"
         for length in (1,) if rest[0] == "0" else range(1, min(MAX_DIGITS, len(rest)) + 1):
             if length < len(rest):
-                out.append((-int(rest[:length]) if sign == "-" else int(rest[:length]), sign + rest[:length],
+                digits = rest[:length]
+                out.append((-int(digits) if negative else int(digits), sign + digits if sign else digits,
                             pos + length, length))
                 continue
             v = _cell_value(sign, rest, piece.frac, kind)
@@ -444,15 +448,16 @@ def _enumerate(row: RowRun, shape: tuple, limit: int, memo: dict | None = None) 
             raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
             place(col + 1, pos + length)
             return
-        moves = tables[col][pos]
+        table = tables[col]
+        moves = table[pos]
         if moves is None:
-            moves = lat.moves(pos, kinds[col])
-        if col in total_of:
-            # the total comes later and has at least as many digits as this part,
-            # after one digit at least for each cell in between: 2·x ≤ digits left − between
-            room = left - (total_of[col] - col - 1)
-            moves = [m for m in moves if 2 * m[3] <= room]
-        for v, raw, nxt, _ in moves:
+            moves = lat.fill(table, pos, kinds[col])
+        # the total comes later and has at least as many digits as this part,
+        # after one digit at least for each cell in between: 2·x ≤ digits left − between
+        room = left - (total_of[col] - col - 1) if col in total_of else MAX_DIGITS * 2
+        for v, raw, nxt, length in moves:  # shortest first
+            if 2 * length > room:
+                break
             values[col], raws[col] = v, raw
             place(col + 1, nxt)
 
