@@ -156,10 +156,88 @@ def _any_phrase(top: tuple[PhraseRule, ...]) -> re.Pattern[str] | None:
             if text.count("(?P") != 1 or "(?P<n>" not in text or re.search(r"\\\d|\(\?[aiLmsux]", text):
                 return None
             parts.append(f"(?:{text.replace('(?P<n>', '(?:')})")
+    if not parts:
+        return None
+    # where no phrase can start, the alternatives are not tried (a lookahead of their first characters)
+    firsts = [_first_chars(p) for rule in top for p in rule.phrases]
+    ahead = ""
+    if all(f is not None for f in firsts):
+        ahead = f"(?=[{''.join(sorted(set().union(*(f for f in firsts if f is not None))))}])"
     try:
-        return re.compile("|".join(parts)) if parts else None
+        return re.compile(ahead + "(?:" + "|".join(parts) + ")")
     except re.error:
         return None
+
+
+_CLASS_ESCAPES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+                  "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
+
+
+def _first_chars(pattern: re.Pattern[str]) -> set[str] | None:
+    """The characters (as character-class items: escaped characters, ``\\d``)
+    one of which every match of ``pattern`` starts with; ``None`` when that
+    cannot be told (any character may start it, an empty match, flags, a
+    construct this does not know).  Lets :func:`_any_phrase` try its
+    alternatives only where a phrase can start."""
+    if pattern.flags & ~re.UNICODE:
+        return None
+    try:
+        from re import _constants as c  # the parser the re module itself uses (Python ≥ 3.11)
+        from re import _parser
+        items = _parser.parse(pattern.pattern).data
+    except Exception:  # another Python's internals: do without
+        return None
+
+    def first(seq) -> tuple[set[str], bool] | None:
+        """(first characters, whether ``seq`` can match the empty string), or ``None``."""
+        out: set[str] = set()
+        for op, av in seq:
+            if op is c.LITERAL:
+                return out | {re.escape(chr(av))}, False
+            if op is c.IN:
+                for o, a in av:
+                    if o is c.LITERAL:
+                        out.add(re.escape(chr(a)))
+                    elif o is c.RANGE:
+                        out.add(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")
+                    elif o is c.CATEGORY and str(a) in _CLASS_ESCAPES:
+                        out.add(_CLASS_ESCAPES[str(a)])
+                    else:  # a negated class, another category
+                        return None
+                return out, False
+            if op is c.BRANCH:
+                alts = []
+                for alt in av[1]:
+                    sub = first(alt)
+                    if sub is None:
+                        return None
+                    alts.append(sub)
+                for chars, _ in alts:
+                    out |= chars
+                if not any(empty for _, empty in alts):
+                    return out, False
+            elif op is c.SUBPATTERN:
+                if av[1] or av[2]:  # inline flags
+                    return None
+                sub = first(av[3])
+                if sub is None:
+                    return None
+                out |= sub[0]
+                if not sub[1]:
+                    return out, False
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                sub = first(av[2])
+                if sub is None:
+                    return None
+                out |= sub[0]
+                if av[0] > 0 and not sub[1]:
+                    return out, False
+            elif op not in (c.ASSERT, c.ASSERT_NOT, c.AT):  # lookarounds and anchors take no character
+                return None
+        return out, True
+
+    found = first(items)
+    return None if found is None or found[1] else found[0]
 
 
 def _sums(items: list[str], where: str) -> tuple[tuple[str, ...], ...]:

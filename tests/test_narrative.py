@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -373,3 +374,24 @@ def test_sentences_remove_whitespace_as_if_each_sentence_alone():
         text = "".join(rnd.choice(pool) for _ in range(rnd.randrange(0, 20)))
         alone = [t for t in (narrative._SPACE.sub("", s) for s in narrative._SENTENCE_END.split(text)) if t]
         assert sentences(text) == alone, repr(text)
+
+
+@pytest.mark.parametrize("pattern, first", [
+    ("收到(?:了)?申请", {"收"}),
+    ("(?:共|共计)?办理", {"共", "办"}),
+    ("(?<!复议后)诉讼", {"诉"}),
+    (r"\d+件", {r"\d"}),
+    ("[上下]年", {"上", "下"}),
+    ("a.b", {"a"}),
+    ("x?", None),            # may match nothing: any position
+    ("[^a]b", None),         # a negated class: any character almost
+    ("(?i)ab", None),        # flags change what a literal matches
+    (".件", None),
+])
+def test_first_characters_of_a_phrase(pattern, first):
+    assert narrative._first_chars(re.compile(pattern)) == first
+
+
+def test_every_rule_phrase_has_known_first_characters():
+    # else the joined search tries every alternative at every position (still exact, only slower)
+    assert narrative.rules().any_phrase.pattern.startswith("(?=[")
