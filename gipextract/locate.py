@@ -78,18 +78,30 @@ class Located:
 
 
 def _rule_matches(spec: SectionSpec, key: str) -> bool:
-    return any(all(any(w in key for w in group) for group in rule) for rule in spec.rules)
+    """True if some rule of ``spec`` has a word of each of its groups in ``key``."""
+    for rule in spec.rules:
+        for group in rule:
+            for w in group:
+                if w in key:
+                    break
+            else:
+                break  # no word of this group: the rule fails
+        else:
+            return True
+    return False
 
 
 def heading_strength(text: str, spec: SectionSpec) -> int:
     """How strongly ``text`` reads as the heading of section ``spec``: 3 numbered
     and matching the keywords, 2 numbered only, 1 keywords only (unnumbered or
     with a garbled number), 0 not a heading."""
-    return _strengths(text).get(spec.key, 0)
+    return heading_strengths(text).get(spec.key, 0)
 
 
-def _strengths(text: str) -> dict[str, int]:
-    """Heading strength of ``text`` for every section it could head."""
+def heading_strengths(text: str) -> dict[str, int]:
+    """:func:`heading_strength` of ``text`` for every section it could head at
+    once: section key → strength (1–3); empty for no heading (template-spec
+    §2.2 heading matcher, §7.6 a table-三 row label is never a heading)."""
     t = clean_text(text)
     if not t or len(t) > _MAX_HEADING or "。" in t.rstrip("。") or _SUBNUMBERED.match(t):
         return {}
@@ -112,7 +124,7 @@ def _find_headings(paras: list[tuple[int, Paragraph]]) -> list[tuple[int, Sectio
     specs = sections()
     cands: list[tuple[int, int, float]] = []
     for bi, p in paras:
-        strengths = _strengths(p.text)
+        strengths = heading_strengths(p.text)
         cands += [(bi, si, strengths[spec.key]) for si, spec in enumerate(specs) if spec.key in strengths]
     return [(bi, specs[si]) for bi, si, _ in heaviest_chain(cands)]
 

@@ -131,7 +131,8 @@ class PhraseRule:
 class Rules:
     """``narrative.toml`` loaded: the ``sections`` read, the top-level ``rules``
     in order, the ``parts`` by id, and ``findings`` (rule id → table,
-    severity)."""
+    severity); ``any_phrase`` finds a match in a sentence exactly when some
+    rule's phrase does (``None`` when the phrases cannot be joined)."""
 
     sections: tuple[str, ...]
     rules: tuple[PhraseRule, ...]
@@ -139,6 +140,104 @@ class Rules:
     findings: dict[str, dict[str, str]]
     approximate_before: tuple[str, ...] = ()
     approximate_after: tuple[str, ...] = ()
+    any_phrase: re.Pattern[str] | None = None
+
+
+def _any_phrase(top: tuple[PhraseRule, ...]) -> re.Pattern[str] | None:
+    """One pattern that finds a match in a sentence exactly when some phrase of
+    ``top`` does (their alternation, ``{N}`` without its group name), to pass
+    over the many sentences no phrase matches in one search; ``None`` when the
+    phrases cannot be joined (a group name or back-reference of their own,
+    an inline flag)."""
+    parts = []
+    for rule in top:
+        for p in rule.phrases:
+            text = p.pattern
+            if text.count("(?P") != 1 or "(?P<n>" not in text or re.search(r"\\\d|\(\?[aiLmsux]", text):
+                return None
+            parts.append(f"(?:{text.replace('(?P<n>', '(?:')})")
+    if not parts:
+        return None
+    # where no phrase can start, the alternatives are not tried (a lookahead of their first characters)
+    firsts = [_first_chars(p) for rule in top for p in rule.phrases]
+    ahead = ""
+    if all(f is not None for f in firsts):
+        ahead = f"(?=[{''.join(sorted(set().union(*(f for f in firsts if f is not None))))}])"
+    try:
+        return re.compile(ahead + "(?:" + "|".join(parts) + ")")
+    except re.error:
+        return None
+
+
+_CLASS_ESCAPES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+                  "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W"}
+
+
+def _first_chars(pattern: re.Pattern[str]) -> set[str] | None:
+    """The characters (as character-class items: escaped characters, ``\\d``)
+    one of which every match of ``pattern`` starts with; ``None`` when that
+    cannot be told (any character may start it, an empty match, flags, a
+    construct this does not know).  Lets :func:`_any_phrase` try its
+    alternatives only where a phrase can start."""
+    if pattern.flags & ~re.UNICODE:
+        return None
+    try:
+        from re import _constants as c  # the parser the re module itself uses (Python ≥ 3.11)
+        from re import _parser
+        items = _parser.parse(pattern.pattern).data
+    except Exception:  # another Python's internals: do without
+        return None
+
+    def first(seq) -> tuple[set[str], bool] | None:
+        """(first characters, whether ``seq`` can match the empty string), or ``None``."""
+        out: set[str] = set()
+        for op, av in seq:
+            if op is c.LITERAL:
+                return out | {re.escape(chr(av))}, False
+            if op is c.IN:
+                for o, a in av:
+                    if o is c.LITERAL:
+                        out.add(re.escape(chr(a)))
+                    elif o is c.RANGE:
+                        out.add(f"{re.escape(chr(a[0]))}-{re.escape(chr(a[1]))}")
+                    elif o is c.CATEGORY and str(a) in _CLASS_ESCAPES:
+                        out.add(_CLASS_ESCAPES[str(a)])
+                    else:  # a negated class, another category
+                        return None
+                return out, False
+            if op is c.BRANCH:
+                alts = []
+                for alt in av[1]:
+                    sub = first(alt)
+                    if sub is None:
+                        return None
+                    alts.append(sub)
+                for chars, _ in alts:
+                    out |= chars
+                if not any(empty for _, empty in alts):
+                    return out, False
+            elif op is c.SUBPATTERN:
+                if av[1] or av[2]:  # inline flags
+                    return None
+                sub = first(av[3])
+                if sub is None:
+                    return None
+                out |= sub[0]
+                if not sub[1]:
+                    return out, False
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                sub = first(av[2])
+                if sub is None:
+                    return None
+                out |= sub[0]
+                if av[0] > 0 and not sub[1]:
+                    return out, False
+            elif op not in (c.ASSERT, c.ASSERT_NOT, c.AT):  # lookarounds and anchors take no character
+                return None
+        return out, True
+
+    found = first(items)
+    return None if found is None or found[1] else found[0]
 
 
 def _sums(items: list[str], where: str) -> tuple[tuple[str, ...], ...]:
@@ -182,7 +281,8 @@ def rules() -> Rules:
             if p not in parts:
                 raise TemplateError(f"narrative.toml rule {r.id}: no part {p!r}")
     return Rules(tuple(data.get("sections", ["s1"])), top, parts, findings,
-                 tuple(data.get("approximate_before", ())), tuple(data.get("approximate_after", ())))
+                 tuple(data.get("approximate_before", ())), tuple(data.get("approximate_after", ())),
+                 _any_phrase(top))
 
 
 @dataclass(slots=True)
@@ -235,12 +335,24 @@ class NarrativeFigure:
 def sentences(text: str) -> list[str]:
     """``text`` cut after 。；;！？ into sentences, whitespace removed except
     between two digits (a PDF's line breaks fall inside words: 予以公开及部\\n分公开)."""
-    out = []
-    for s in _SENTENCE_END.split(text):
-        s = _SPACE.sub("", s)
-        if s:
-            out.append(s)
-    return out
+    # whitespace never touches a cut (it comes after a punctuation mark), so removing it first is the same
+    return [s for s in _SENTENCE_END.split(_drop_spaces(text)) if s]
+
+
+_WHITESPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+
+def _drop_spaces(text: str) -> str:
+    """``_SPACE.sub("", text)``, run by run: a whitespace run goes unless it
+    is one character between two digits (a longer one goes whole: its last
+    character no longer follows a digit)."""
+    def keep(m: re.Match[str]) -> str:
+        a, b = m.span()
+        if b - a == 1 and a and b < len(text) and _DIGIT.match(text, a - 1) and _DIGIT.match(text, b):
+            return m.group()
+        return ""
+    return _WHITESPACE.sub(keep, text)
 
 
 def _with_column(sums: tuple[tuple[str, ...], ...], column: str) -> list[list[str]]:
@@ -248,6 +360,8 @@ def _with_column(sums: tuple[tuple[str, ...], ...], column: str) -> list[list[st
 
 
 def _figures_in(section: str, sentence: str, rs: Rules) -> list[NarrativeFigure]:
+    if rs.any_phrase is not None and rs.any_phrase.search(sentence) is None:
+        return []  # no figure (a breakdown only counts after one)
     taken = bytearray(len(sentence))  # 1 where a figure's phrase already lies
     top: list[tuple[int, PhraseRule, NarrativeFigure]] = []
 

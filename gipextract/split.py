@@ -29,14 +29,25 @@ A cell on which every surviving assignment agrees is recovered (flag
 ``ambiguous``) with a finding listing the candidates: never a guess.  When no
 assignment satisfies every identity (the report itself breaks one), only the
 row identities are used and the table identities are left to the validator.
+
+How the search runs (the answers do not depend on it): a run's cells are
+worked out once per position and column kind (:class:`_Lattice`) and shared
+by the row search, the digits pass and the rows of one table that print the
+same run; a row no identity checks is cut with each (column, position) solved
+once; a row with identities is searched depth first, one call per step, and
+every search counts the steps of that depth-first search, so
+:data:`MAX_ROW_STEPS` cuts a row off exactly where it always has.  A table
+whose rows each have one cut skips the joint search.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from .identities import Identity, identities
+from .templates import on_reload
 from .values import DASH_CHARS, MAX_DIGITS, MINUS_CHARS, MONEY, SIGNED, exact_number, is_dash, is_value_run
 
 #: Stop enumerating a row after this many candidates (the row is then ambiguous).
@@ -50,10 +61,16 @@ MAX_SOLUTIONS = 256
 #: Stop the joint search after visiting this many partial assignments.
 MAX_STEPS = 200_000
 
-_UNIT = re.compile(r"(?:万元|元)$")
 _PIECE = re.compile(r"(?P<sign>[+-])?(?P<int>\d+)(?:\.(?P<frac>\d+))?(?P<unit>万元|元)?")
 # Scanning form of a run (same length): minus signs as "-", full-width "+" and "." as ASCII.
 _SCAN = str.maketrans({**dict.fromkeys(MINUS_CHARS, "-"), "＋": "+", "．": "."})
+
+
+def _unit(raw: str | None) -> str | None:
+    """The unit (``元``/``万元``) a cut cell's text ends with, or ``None``."""
+    if not raw or not raw.endswith("元"):
+        return None
+    return "万元" if raw.endswith("万元") else "元"
 
 
 def is_run(text: str) -> bool:
@@ -156,15 +173,15 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
     more than ``limit`` exist (the row is then ambiguous).  ``memo`` (a dict the caller keeps
     for one table) remembers small results: the same run recurs
     (``0000000`` in many rows)."""
-    if memo is None:
-        _enumerate(row, equations, limit)
-        return
     index = {c.key: i for i, c in enumerate(row.columns)}
     shape = tuple((tuple(index[k] for k in eq.keys), eq.coefs) for eq in equations)
+    if memo is None:
+        _enumerate(row, shape, limit)
+        return
     key = (row.run, tuple(c.kind for c in row.columns), row.blanks, shape, limit)
     hit = memo.get(key)
     if hit is None:
-        _enumerate(row, equations, limit)
+        _enumerate(row, shape, limit, memo)
         if len(row.candidates) <= _MEMO_KEEP:
             memo[key] = (tuple(row.candidates), row.truncated)
     else:
@@ -175,40 +192,199 @@ def row_candidates(row: RowRun, equations: list[Equation], limit: int = MAX_ROW_
 _MEMO_KEEP = 64
 
 
-def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
-    """:func:`row_candidates` without the memo."""
-    ps = pieces(row.run)
-    row.candidates, row.truncated = [], False
-    if ps is None:
-        return
-    n = len(row.columns)
-    index = {c.key: i for i, c in enumerate(row.columns)}
-    # the equation each column closes (the last of its cells in column order)
-    closing: dict[int, list[tuple[Equation, int]]] = {}
-    for eq in equations:
-        idx = [index[k] for k in eq.keys]
+class _Lattice:
+    """The places a run can be cut at, and the cells between them.
+
+    A *position* counts the run's digit and dash characters before it (signs,
+    fractions and units are part of the cell that ends or starts there); the
+    end of one piece is the start of the next, so a position stands for one
+    ``(piece, offset)`` and :attr:`total` is the end of the run."""
+
+    __slots__ = ("ps", "total", "at", "_tables")
+
+    def __init__(self, ps: list[Piece]):
+        self.ps = ps
+        self.at: list[tuple[int, int]] = []  # position → (piece, offset)
+        for p, piece in enumerate(ps):
+            self.at.extend((p, off) for off in range(len(piece.dash if piece.dash is not None else piece.digits)))
+        self.total = len(self.at)
+        self.at.append((len(ps), 0))
+        self._tables: dict[str, list[list[tuple] | None]] = {}
+
+    def table(self, kind: str) -> list[list[tuple] | None]:
+        """Per position, :meth:`moves` for ``kind`` once worked out, else ``None``
+        (for a caller that looks them up often)."""
+        out = self._tables.get(kind)
+        if out is None:
+            out = self._tables[kind] = [None] * (self.total + 1)
+        return out
+
+    def moves(self, pos: int, kind: str) -> list[tuple]:
+        """The cells a column of ``kind`` can take from ``pos``, shortest first:
+        ``(value, raw, next position, characters taken)``; a dash cell's value
+        is ``None``.  Empty at the end of the run."""
+        table = self.table(kind)
+        out = table[pos]
+        return out if out is not None else self.fill(table, pos, kind)
+
+    def fill(self, table: list[list[tuple] | None], pos: int, kind: str) -> list[tuple]:
+        """Work out :meth:`moves` into ``table`` (:meth:`table` of ``kind``) at ``pos``."""
+        out = table[pos] = []
+        p, off = self.at[pos]
+        if p == len(self.ps):
+            return out
+        piece = self.ps[p]
+        if piece.dash is not None:
+            rest = piece.dash[off:]
+            for length in range(1, len(rest) + 1):
+                token = rest[:length]
+                if is_dash(token):
+                    out.append((None, token, pos + length, length))
+            return out
+        rest = piece.digits[off:]
+        sign = piece.sign if off == 0 else ""
+        if sign and kind != SIGNED:
+            return out
+        # as _cell_value: no leading zero (a cell starting with 0 is 0), a fraction only where the piece ends
+        negative = sign == "-"
+        for length in (1,) if rest[0] == "0" else range(1, min(MAX_DIGITS, len(rest)) + 1):
+            if length < len(rest):
+                digits = rest[:length]
+                out.append((-int(digits) if negative else int(digits), sign + digits if sign else digits,
+                            pos + length, length))
+                continue
+            v = _cell_value(sign, rest, piece.frac, kind)
+            if v is not None:
+                raw = sign + rest + (f".{piece.frac}" if piece.frac else "") + (piece.unit or "")
+                out.append((v, raw, pos + length, length))
+        return out
+
+
+def _lattice(run: str, memo: dict | None) -> _Lattice | None:
+    """The :class:`_Lattice` of ``run`` (kept in ``memo``), or ``None`` when it holds no value."""
+    key = ("lattice", run)
+    if memo is not None and key in memo:
+        return memo[key]
+    ps = pieces(run)
+    lat = None if ps is None else _Lattice(ps)
+    if memo is not None:
+        memo[key] = lat
+    return lat
+
+
+def _plan(shape: tuple) -> tuple[dict[int, list[tuple]], dict[int, int]]:
+    """For equations of ``shape`` (each ``(column indexes, coefficients)``):
+    the equations each column closes (it is the last of their cells), as
+    ``(indexes, coefficients, position of that column)``, and for each part
+    with a positive coefficient the column of the total it adds up to."""
+    closing: dict[int, list[tuple]] = {}
+    for idx, coefs in shape:
         last = max(idx)
-        closing.setdefault(last, []).append((eq, idx.index(last)))
-    digits_left = [0] * (len(ps) + 1)
-    for i in range(len(ps) - 1, -1, -1):
-        dash = ps[i].dash
-        digits_left[i] = digits_left[i + 1] + (len(dash) if dash is not None else len(ps[i].digits))
+        closing.setdefault(last, []).append((idx, coefs, idx.index(last)))
+    total_of = {i: max(idx) for eqs in closing.values() for idx, coefs, _ in eqs for i, c in zip(idx, coefs) if c > 0}
+    return closing, total_of
+
+
+class _OverBudget(Exception):
+    """The search would pass :data:`MAX_ROW_STEPS` or its limit of candidates."""
+
+
+def _free_cuts(lat: _Lattice, kinds: list[str], blanks: bool, limit: int) -> list[tuple]:
+    """The cuts of a row no identity checks: :func:`_enumerate`'s search (same
+    candidates, same order), with what is left to cut from each column and
+    position worked out once.  It counts the calls the step-by-step search
+    makes; :raises _OverBudget: when that search would stop early (then
+    :func:`_enumerate` runs it, and cuts the row off where it always has)."""
+    n, total, at, n_ps = len(kinds), lat.total, lat.at, len(lat.ps)
+    tables = [lat.table(k) for k in kinds]
+    done: dict[int, tuple[list[tuple], int]] = {}
+    blank = (None, "")
+
+    def rest(col: int, pos: int) -> tuple[list[tuple], int]:
+        """(the cuts from ``col`` on, as tuples of cells; the search's calls for them)."""
+        key = col * (total + 1) + pos
+        hit = done.get(key)
+        if hit is not None:
+            return hit
+        found: list[tuple] = []
+        calls = 1
+        if col == n:
+            if pos == total:
+                found.append(())
+        elif col == n - 1 and pos < total:  # the last cell: the moves that end the run (each move one call)
+            if not (n_ps - at[pos][0] > 1 or total - pos > MAX_DIGITS):
+                moves = tables[col][pos]
+                moves = moves if moves is not None else lat.moves(pos, kinds[col])
+                calls += len(moves)
+                found = [((v, raw),) for v, raw, nxt, _ in moves if nxt == total]
+        elif pos == total:  # the run is used up: the cells left can only be vanished blanks
+            if blanks:
+                sub, k = rest(col + 1, pos)
+                calls += k
+                found = [(blank, *s) for s in sub]
+        else:
+            cells_left = n - col
+            pieces_left = n_ps - at[pos][0]
+            left = total - pos
+            if not (cells_left < pieces_left or (cells_left > left and not blanks) or left > cells_left * MAX_DIGITS):
+                if blanks and cells_left - 1 >= pieces_left:
+                    sub, k = rest(col + 1, pos)  # this cell printed nothing
+                    calls += k
+                    found = [(blank, *s) for s in sub]
+                moves = tables[col][pos]
+                for v, raw, nxt, _ in moves if moves is not None else lat.moves(pos, kinds[col]):
+                    sub, k = rest(col + 1, nxt)
+                    calls += k
+                    cell = (v, raw)
+                    found += [(cell, *s) for s in sub]
+        if calls > MAX_ROW_STEPS or len(found) > limit:
+            raise _OverBudget
+        done[key] = result = (found, calls)
+        return result
+
+    return rest(0, 0)[0]
+
+
+def _enumerate(row: RowRun, shape: tuple, limit: int, memo: dict | None = None) -> None:
+    """:func:`row_candidates` without the memo of results, for equations of
+    ``shape`` (each ``(column indexes, coefficients)``); ``memo`` keeps the
+    run's :class:`_Lattice` and the plan of each shape.  A depth-first search
+    over the columns: each step, one call, counts toward :data:`MAX_ROW_STEPS`."""
+    lat = _lattice(row.run, memo)
+    row.candidates, row.truncated = [], False
+    if lat is None:
+        return
+    if not shape:
+        try:
+            row.candidates = _free_cuts(lat, [c.kind for c in row.columns], row.blanks, limit)
+            return
+        except _OverBudget:
+            pass  # the search below stops where it always has
+    ps, total, at = lat.ps, lat.total, lat.at
+    n_ps = len(ps)
+    n = len(row.columns)
+    kinds = [c.kind for c in row.columns]
+    tables = [lat.table(k) for k in kinds]
+    blanks = row.blanks
+    if memo is None:
+        closing, total_of = _plan(shape)
+    else:
+        plan = memo.get(("plan", shape))
+        if plan is None:
+            plan = memo[("plan", shape)] = _plan(shape)
+        closing, total_of = plan
     values: list = [None] * n
     raws: list = [None] * n
     out = row.candidates
-    # a part can have no more digits than the total it adds up to
-    total_of = {index[k]: max(index[x] for x in eq.keys) for eq, _ in (p for ps_ in closing.values() for p in ps_)
-                for k, c in zip(eq.keys, eq.coefs) if c > 0}
     steps = 0
 
     def required(col: int):
         """The value an identity closed by ``col`` forces, or ``None`` if free."""
         need = None
-        for eq, pos in closing.get(col, ()):
-            coef = eq.coefs[pos]
+        for idx, coefs, pos in closing[col]:
+            coef = coefs[pos]
             rest = 0
-            for k, c in zip(eq.keys, eq.coefs):
-                i = index[k]
+            for i, c in zip(idx, coefs):
                 if i != col:
                     rest += c * (values[i] or 0)
             if rest % coef:
@@ -219,74 +395,73 @@ def _enumerate(row: RowRun, equations: list[Equation], limit: int) -> None:
             need = v
         return need
 
-    def place(col: int, p: int, off: int) -> None:
+    def place(col: int, pos: int) -> None:
         nonlocal steps
         steps += 1
         if len(out) > limit or steps > MAX_ROW_STEPS:
             return
         if col == n:
-            if p == len(ps):
+            if pos == total:
                 out.append(tuple(zip(values, raws)))
             return
-        if p == len(ps):  # the run is used up: the cells left can only be vanished blanks
-            if row.blanks and required(col) in (None, 0):
+        need = required(col) if col in closing else None
+        if pos == total:  # the run is used up: the cells left can only be vanished blanks
+            if blanks and need in (None, 0):
                 values[col], raws[col] = None, ""
-                place(col + 1, p, off)
+                place(col + 1, pos)
             return
         cells_left = n - col
-        pieces_left = len(ps) - p
-        if cells_left < pieces_left or (cells_left > digits_left[p] - off and not row.blanks) \
-                or digits_left[p] - off > cells_left * MAX_DIGITS:
+        p, off = at[pos]
+        pieces_left = n_ps - p
+        left = total - pos
+        if cells_left < pieces_left or (cells_left > left and not blanks) or left > cells_left * MAX_DIGITS:
             return
-        if row.blanks and cells_left - 1 >= pieces_left and required(col) in (None, 0):
+        if blanks and cells_left - 1 >= pieces_left and need in (None, 0):
             values[col], raws[col] = None, ""  # this cell printed nothing
-            place(col + 1, p, off)
+            place(col + 1, pos)
         piece = ps[p]
         if piece.dash is not None:
             # a run of dashes is one dash cell or several (`//` may be 「/」「/」)
-            rest = piece.dash[off:]
-            if required(col) not in (None, 0):
+            if need not in (None, 0):
                 return
-            for length in range(1, len(rest) + 1):
-                token = rest[:length]
-                if not is_dash(token):
-                    continue
+            moves = tables[col][pos]
+            for _, token, nxt, _ in moves if moves is not None else lat.moves(pos, kinds[col]):
                 values[col], raws[col] = None, token
-                if length == len(rest):
-                    place(col + 1, p + 1, 0)
-                else:
-                    place(col + 1, p, off + length)
+                place(col + 1, nxt)
             return
-        rest = piece.digits[off:]
-        need = required(col)
         if need is False:
             return
-        sign = piece.sign if off == 0 else ""
-        lengths: list[int] | range = range(1, min(MAX_DIGITS, len(rest)) + 1)
-        if need is not None:
+        if need is not None:  # the identity spells this cell: one cut at most
+            rest = piece.digits[off:]
+            sign = piece.sign if off == 0 else ""
             spelled = str(abs(need)) if not isinstance(need, float) else None
-            if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-"):
+            if spelled is None or len(spelled) > len(rest) or (need < 0) != (sign == "-") \
+                    or not rest.startswith(spelled):
                 return
-            lengths = [len(spelled)] if rest.startswith(spelled) else []
-        if need is None and col in total_of:
-            # the total comes later and has at least as many digits as this part,
-            # after one digit at least for each cell in between: 2·x ≤ digits left − between
-            between = total_of[col] - col - 1
-            lengths = [x for x in lengths if 2 * x <= digits_left[p] - off - between]
-        for length in lengths:
+            length = len(spelled)
             whole = length == len(rest)
             frac = piece.frac if whole else None
-            v = _cell_value(sign, rest[:length], frac, row.columns[col].kind)
-            if v is None or (need is not None and v != need):
-                continue
+            v = _cell_value(sign, rest[:length], frac, kinds[col])
+            if v is None or v != need:
+                return
             values[col] = v
             raws[col] = f"{sign}{rest[:length]}" + (f".{frac}" if frac else "") + ((piece.unit or "") if whole else "")
-            if whole:
-                place(col + 1, p + 1, 0)
-            else:
-                place(col + 1, p, off + length)
+            place(col + 1, pos + length)
+            return
+        table = tables[col]
+        moves = table[pos]
+        if moves is None:
+            moves = lat.fill(table, pos, kinds[col])
+        # the total comes later and has at least as many digits as this part,
+        # after one digit at least for each cell in between: 2·x ≤ digits left − between
+        room = left - (total_of[col] - col - 1) if col in total_of else MAX_DIGITS * 2
+        for v, raw, nxt, length in moves:  # shortest first
+            if 2 * length > room:
+                break
+            values[col], raws[col] = v, raw
+            place(col + 1, nxt)
 
-    place(0, 0, 0)
+    place(0, 0)
     if len(out) > limit or steps > MAX_ROW_STEPS:
         row.truncated = True
         del out[limit:]
@@ -350,8 +525,18 @@ def equations(tt) -> list[Equation]:
     its ``[[identities]]`` data: T3-A, T3-B, T3-C, T4-A; template-spec §6) as
     equations ``Σ left − Σ right = 0`` over canonical keys.  Plausibility
     rules (``<=``/``>=``) never decide a cut."""
-    return [Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right), i)
-            for i in identities(tt.version, tt.name) if i.op == "="]
+    return list(_equations(tt.version, tt.name)[0])
+
+
+@cache
+def _equations(version: str, table: str) -> tuple[tuple[Equation, ...], frozenset[str]]:
+    """:func:`equations` of ``version``'s ``table``, and every key they involve."""
+    eqs = tuple(Equation(i.rule, i.left + i.right, (1,) * len(i.left) + (-1,) * len(i.right), i)
+                for i in identities(version, table) if i.op == "=")
+    return eqs, frozenset(k for e in eqs for k in e.keys)
+
+
+on_reload(_equations.cache_clear)
 
 
 @dataclass(slots=True)
@@ -379,53 +564,51 @@ def decided_by_digits(run: str, columns: list[Column]) -> list[bool]:
     identity, every cell printed) gives it the same value: the digits alone
     decide it.  A reachability pass over the cut positions, linear in the
     run's length times the number of columns (no enumeration of the cuts)."""
-    ps = pieces(run)
-    n = len(columns)
-    if ps is None or n == 0:
+    return _decided_by_digits(_lattice(run, None), [c.kind for c in columns])
+
+
+def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
+    """:func:`decided_by_digits` on the run's lattice (``None``: no value)."""
+    n = len(kinds)
+    if lat is None or n == 0:
         return [False] * n
-    if all(not p.sign and p.frac is None for p in ps) and sum(
-            len(p.dash) if p.dash is not None else len(p.digits) for p in ps) == n:
+    ps, total, at = lat.ps, lat.total, lat.at
+    if total == n and all(not p.sign and p.frac is None for p in ps):
         # one digit or dash character per cell: a single cut (every one-character dash is a dash cell)
         return [True] * n
-    end = (len(ps), 0)
-
-    known: dict[tuple[tuple[int, int], str], list[tuple[object, tuple[int, int]]]] = {}
-
-    def cells(state: tuple[int, int], kind: str) -> list[tuple[object, tuple[int, int]]]:
-        """The cells a column of ``kind`` can take from ``state``: (value, next state)."""
-        out = known.get((state, kind))
-        if out is not None:
-            return out
-        out = known[(state, kind)] = []
-        p, off = state
-        if p == len(ps):
-            return out
-        piece = ps[p]
-        if piece.dash is not None:
-            rest = piece.dash[off:]
-            for length in range(1, len(rest) + 1):
-                if is_dash(rest[:length]):
-                    out.append((None, (p + 1, 0) if length == len(rest) else (p, off + length)))
-            return out
-        rest = piece.digits[off:]
-        sign = piece.sign if off == 0 else ""
-        for length in range(1, min(MAX_DIGITS, len(rest)) + 1):
-            whole = length == len(rest)
-            v = _cell_value(sign, rest[:length], piece.frac if whole else None, kind)
-            if v is not None:
-                out.append((v, (p + 1, 0) if whole else (p, off + length)))
-        return out
-
-    fwd: list[set[tuple[int, int]]] = [{(0, 0)}]
-    for col in columns:
-        fwd.append({t for st in fwd[-1] for _, t in cells(st, col.kind)})
-    bwd: list[set[tuple[int, int]]] = [set() for _ in range(n)] + [{end}]
+    n_ps = len(ps)
+    fwd: list[set[int]] = [{0}]
+    # forward: the positions each column can start at, keeping only those that leave at least
+    # one character and one cell per piece for the columns after (the others reach no end)
+    for j, kind in enumerate(kinds):
+        after = n - j - 1
+        table = lat.table(kind)
+        fwd.append({t for st in fwd[-1] for _, _, t, _ in (table[st] or lat.moves(st, kind))
+                    if total - t >= after and n_ps - at[t][0] <= after})
+    # backward: the positions from which the run can be finished
+    reach: set[int] = {total} if total in fwd[n] else set()
+    out = [False] * n
     for j in range(n - 1, -1, -1):
-        bwd[j] = {st for st in fwd[j] if any(t in bwd[j + 1] for _, t in cells(st, columns[j].kind))}
-    out = []
-    for j, col in enumerate(columns):
-        values = {v for st in bwd[j] for v, t in cells(st, col.kind) if t in bwd[j + 1]}
-        out.append(len(values) == 1)
+        kind = kinds[j]
+        here: set[int] = set()
+        vals = set()
+        table = lat.table(kind)
+        for st in fwd[j]:
+            for v, _, t, _ in table[st] or ():  # worked out by the forward pass
+                if t in reach:
+                    here.add(st)
+                    vals.add(v)
+        out[j] = len(vals) == 1
+        reach = here
+    return out
+
+
+def _digits_of(row: RowRun, memo: dict) -> list[bool]:
+    """:func:`decided_by_digits` of ``row``, kept in ``memo`` by run and column kinds."""
+    key = (row.run, tuple(c.kind for c in row.columns))
+    out = memo.get(key)
+    if out is None:
+        out = memo[key] = _decided_by_digits(_lattice(row.run, memo), list(key[1]))
     return out
 
 
@@ -442,7 +625,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
         A row with no possible cut at all is absent from ``cells``; the caller
         reports it as unreadable.
     """
-    eqs = equations(tt)
+    eqs, in_any = _equations(tt.version, tt.name)
     memo: dict = {}
     keys_of = [{c.key for c in r.columns} for r in rows]
     row_of = {k: i for i, ks in enumerate(keys_of) for k in ks}
@@ -455,7 +638,6 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     for e, h in zip(eqs, home):
         if h is not None:
             local[h].append(e)
-    in_any = {k for e in eqs for k in e.keys}
     for r, loc, ks in zip(rows, local, keys_of):
         # No identity checks this row (表二): a blank cell the crawler dropped would go unnoticed,
         # so cuts with vanished blanks are candidates too.  Checked rows (表三, 表四) are cut
@@ -477,9 +659,12 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
 
     owner = {k: i for i, ks in enumerate(keys_of) for k in ks}
     for e in cross:
-        idx = sorted({owner[k] for k in e.keys if k in owner})
-        for a in idx[1:]:
-            parent[find(a)] = find(idx[0])
+        idx = {owner[k] for k in e.keys if k in owner}
+        root = find(min(idx))
+        for a in idx:
+            top = find(a)
+            if top != root:
+                parent[top] = root
     comps: dict[int, list[int]] = {}
     for i in range(len(rows)):
         if rows[i].candidates:
@@ -489,10 +674,17 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
     ambiguous: list[tuple] = []
     for members in comps.values():
         group = [rows[i] for i in members]
-        group_keys = set().union(*(keys_of[i] for i in members))
-        group_eqs = [e for e in cross if set(e.keys) & group_keys]
-        sols, complete = solve(group, group_eqs, fixed) if group_eqs else ([], True)
+        sols: list[dict[str, tuple]]
+        if all(len(r.candidates) == 1 for r in group):
+            # one cut per row: the joint search could only confirm it (or find the report breaks an
+            # identity, and leave the cuts as they are); no cell is decided by the table
+            group_eqs, sols, complete = [], [], True
+        else:
+            group_keys = set().union(*(keys_of[i] for i in members))
+            group_eqs = [e for e in cross if not group_keys.isdisjoint(e.keys)]
+            sols, complete = solve(group, group_eqs, fixed) if group_eqs else ([], True)
         by_table = bool(group_eqs) and bool(sols)
+        group_used = tuple(group_eqs)
         for i in members:
             row = rows[i]
             keys = [c.key for c in row.columns]
@@ -500,27 +692,41 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                 options = {tuple(s[k] for k in keys) for s in sols}
             else:
                 options = set(row.candidates)
-            digits_key = (row.run, tuple(c.kind for c in row.columns))
-            by_digits = memo.get(digits_key)
-            if by_digits is None:
-                by_digits = memo[digits_key] = decided_by_digits(row.run, row.columns)
+            sure = complete and not row.truncated
+            by_digits = None  # worked out for the first cell decided
+            row_used = tuple(local[i])
+            one = len(row.candidates) == 1
+            if len(options) == 1 and sure and keys:  # the usual case: one cut, every cell decided
+                by_digits = _digits_of(row, memo)
+                for j, (key, (value, raw)) in enumerate(zip(keys, next(iter(options)))):
+                    flag = "split_recovered" if value is not None else "dash" if raw else "blank"
+                    if by_digits[j]:
+                        cells[key] = Recovered(value, raw, flag, "digits", None, ())
+                    elif one or len({c[j][0] for c in row.candidates}) == 1:
+                        cells[key] = Recovered(value, raw, flag, "row", None, row_used)
+                    else:
+                        cells[key] = Recovered(value, raw, flag, "table", None, row_used + group_used)
+                continue
+            # per column: the one (value, raw) every option agrees on, or all of them
+            per_column = [(vr,) for vr in next(iter(options))] if len(options) == 1 else list(zip(*options))
             amb = []
             for j, key in enumerate(keys):
-                vals = {o[j][0] for o in options}
-                if len(vals) == 1 and complete and not row.truncated:
-                    raws = {o[j][1] for o in options}
+                col = per_column[j]
+                vals = {col[0][0]} if len(col) == 1 else {vr[0] for vr in col}
+                if len(vals) == 1 and sure:
+                    raws = {col[0][1]} if len(col) == 1 else {vr[1] for vr in col}
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
-                    if by_digits[j]:
-                        how = "digits"
-                    elif len({c[j][0] for c in row.candidates}) == 1:
-                        how = "row"
-                    else:
-                        how = "table"
+                    if by_digits is None:
+                        by_digits = _digits_of(row, memo)
                     flag = "split_recovered" if value is not None else "dash" if raw else "blank"
-                    used = () if how == "digits" else tuple(local[i]) + (tuple(group_eqs) if how == "table" else ())
-                    cells[key] = Recovered(value, raw, flag, how, None, used)
+                    if by_digits[j]:
+                        cells[key] = Recovered(value, raw, flag, "digits", None, ())
+                    elif one or len({c[j][0] for c in row.candidates}) == 1:
+                        cells[key] = Recovered(value, raw, flag, "row", None, row_used)
+                    else:
+                        cells[key] = Recovered(value, raw, flag, "table", None, row_used + group_used)
                 else:
-                    units = {m.group(0) if (m := _UNIT.search(o[j][1] or "")) else None for o in options}
+                    units = {_unit(raw) for raw in {vr[1] for vr in col}}
                     unit = units.pop() if len(units) == 1 else None
                     cells[key] = Recovered(None, row.run, "ambiguous", None, unit)
                     amb.append(key)

@@ -29,13 +29,13 @@ Nothing here interprets a number.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import compress
 
 from .chain import heaviest_chain
 from .document import Cell, Document, Paragraph, TableBlock
-from .locate import heading_strength
+from .locate import heading_strengths
 from .normalize import fold
 from .templates import TABLES, VERSIONS, fallback_version, get_template, on_reload, section_tables, sections
 from .values import VALUE_RUN
@@ -56,23 +56,38 @@ class _Search:
     ``、``) that remembers where each of its characters came from."""
 
     def __init__(self, text: str):
-        # each distinct character is folded once; the text is folded in one translate
-        table = {ch: _fold_char(ch) for ch in set(text)}
-        self.text = text.translate({ord(ch): f for ch, f in table.items()})
-        if all(len(f) <= 1 for f in table.values()):  # the usual case: one character or none for each
-            kept = {ch for ch, f in table.items() if f}
-            self.where = list(compress(range(len(text)), map(kept.__contains__, text)))
-        else:
-            self.where = [i for i, ch in enumerate(text) for _ in range(len(table[ch]))]
+        # each distinct character is folded once (and remembered); the text is folded in one translate
+        chars = set(text)
+        _learn(chars)
+        changed = chars & _CHANGED
+        if len(changed) > 64:  # many characters to change (a traditional-script text): one translate
+            self.text = text.translate(_FOLDED)
+        else:  # a few (full-width punctuation, spaces): a scan for them is faster than a translate
+            self.text = _any_of("".join(sorted(changed))).sub(_folded, text) if changed else text
         self.original = text
+        self.where: list[int] | None = None
+        self._gaps: list[int] = []
+        if chars.isdisjoint(_LONG):  # the usual case: one character or none for each
+            dropped = chars & _EMPTY
+            if dropped:
+                # for each dropped character, how many characters are kept before it
+                self._gaps = [m.start() - k for k, m in enumerate(_any_of("".join(sorted(dropped))).finditer(text))]
+        else:
+            self.where = [i for i, ch in enumerate(text) for _ in range(len(_FOLDED.get(ord(ch), ch)))]
 
     def pos(self, i: int) -> int:
         """Original index of search index ``i`` (``len`` maps to the end)."""
-        return self.where[i] if i < len(self.where) else len(self.original)
+        if self.where is not None:
+            return self.where[i] if i < len(self.where) else len(self.original)
+        return i + bisect_right(self._gaps, i) if i < len(self.text) else len(self.original)
 
     def end(self, i: int) -> int:
         """Original index just after search index ``i - 1``."""
-        return self.where[i - 1] + 1 if i > 0 else 0
+        if i <= 0:
+            return 0
+        if self.where is not None:
+            return self.where[i - 1] + 1
+        return i + bisect_right(self._gaps, i - 1)
 
     def find_all(self, needle: str, start: int = 0, stop: int | None = None) -> list[int]:
         """Every search index where ``needle`` (already folded) occurs in [start, stop)."""
@@ -90,10 +105,39 @@ def _fold(text: str) -> str:
     return fold(text).replace(",", "、").translate(_DROP_TABLE)
 
 
-@lru_cache(maxsize=65536)
-def _fold_char(ch: str) -> str:
-    """:func:`_fold` of one character, remembered across documents."""
-    return _fold(ch)
+#: The search form of each character met so far that has another one (code point → form), for ``str.translate``.
+_FOLDED: dict[int, str] = {}
+#: Every character met so far; those whose search form is another (the keys of :data:`_FOLDED`), is empty, is
+#: longer than one character.
+_MET: set[str] = set()
+_CHANGED: set[str] = set()
+_EMPTY: set[str] = set()
+_LONG: set[str] = set()
+
+
+def _learn(chars: set[str]) -> None:
+    """Add the characters of ``chars`` not met before to :data:`_FOLDED`,
+    :data:`_EMPTY` and :data:`_LONG` (each is folded once per process)."""
+    for ch in chars - _MET:
+        f = _fold(ch)
+        if f != ch:
+            _FOLDED[ord(ch)] = f
+            _CHANGED.add(ch)
+        if not f:
+            _EMPTY.add(ch)
+        elif len(f) > 1:
+            _LONG.add(ch)
+        _MET.add(ch)
+
+
+def _folded(m: re.Match) -> str:
+    return _FOLDED[ord(m.group())]
+
+
+@lru_cache(maxsize=256)
+def _any_of(chars: str) -> re.Pattern:
+    """A pattern matching any one character of ``chars``."""
+    return re.compile("[" + "".join(re.escape(ch) for ch in chars) + "]")
 
 
 @dataclass(slots=True)
@@ -178,11 +222,13 @@ def _table_block(s: _Search, table: str, start: int, stop: int) -> tuple[TableBl
     hits = _row_hits(s, table, version, start, stop)
     headers: list[tuple[int, str]] = []
     first = hits[0][1].start if hits else stop
+    covered = bytearray(max(0, stop - start))  # 1 inside a header found (a shorter label there is part of it)
     # 表三's header words (其他, 总计) recur inside its row labels: look before the first row only.
     for label in _header_labels(table):
         for at in s.find_all(label, start, first if table == "t3" else stop):
-            if not any(h_at <= at < h_at + len(h) for h_at, h in headers):
+            if not covered[at - start]:
                 headers.append((at, label))
+                covered[at - start:at - start + len(label)] = b"\x01" * len(label)
     headers.sort()
     rows: list[list[Cell]] = []
     if headers:
@@ -220,12 +266,12 @@ def _headings(s: _Search) -> list[tuple[int, int, str]]:
         # a heading ends at its first 情况/事项/…; it holds no digits (a table row's run does)
         ends = sorted({window.find(w) + len(w) for w in _HEADING_END if w in window})
         ends = [e for e in ends if not any(ch.isdigit() for ch in window[:e])][:1]
-        for si, spec in enumerate(specs):
-            for e in ends:
-                strength = heading_strength(window[:e], spec)
+        for e in ends:
+            strengths = heading_strengths(window[:e])
+            for si, spec in enumerate(specs):
+                strength = strengths.get(spec.key, 0)
                 if strength >= 2:
                     cands.append((at, si, strength + e / 1000, e))
-                    break
     length = {(at, si): e for at, si, _, e in cands}
     chain = heaviest_chain([(at, si, w) for at, si, w, _ in cands])
     return [(at, at + length[(at, si)], specs[si].key) for at, si, _ in chain]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -343,3 +344,54 @@ def test_inspect_lists_the_figures_with_their_keys():
     assert "contradiction s1 受理政府信息公开申请40件" in out and "t3.new_received.total = 41" in out
     assert "match         s1 上年结转7件" in out and "t3.carried_over_prev.total = 7" in out
     assert "T3-T" in out
+
+
+def test_the_joined_phrases_find_a_sentence_exactly_when_a_phrase_does():
+    # _figures_in passes over a sentence the alternation of every rule's phrases does not match;
+    # that must drop no figure: compare with the phrases searched one by one
+    rs = narrative.rules()
+    assert rs.any_phrase is not None
+    rnd = random.Random(3)
+    words = ["收到", "受理", "政府信息公开", "申请", "共计", "为", "件", "起", "元", "行政复议", "诉讼", "复议后",
+             "结转", "下一年度", "上年", "予以公开", "部分公开", "办理", "办结", "答复", "收取", "处理费", "自然人",
+             "维持", "纠正", "近", "约", "余", "，", "。", "件申请"]
+    numbers = ["12", "3", "1,024", "0.5", "十一", "两", "二十三"]
+    hits = 0
+    for _ in range(4000):
+        sentence = "".join(rnd.choice(words) + (rnd.choice(numbers) + rnd.choice("件起元") if rnd.random() < 0.3 else "")
+                           for _ in range(rnd.randrange(1, 10)))
+        one_by_one = any(p.search(sentence) for r in rs.rules for p in r.phrases)
+        assert (rs.any_phrase.search(sentence) is not None) == one_by_one, sentence
+        hits += one_by_one
+    assert hits > 500
+
+
+def test_sentences_remove_whitespace_as_if_each_sentence_alone():
+    # the whitespace rule is _SPACE (kept only between two digits), applied to each sentence alone
+    rnd = random.Random(5)
+    pool = list("12 3\n\t　。；;！？!?部分公开件,.\xa0\u2003\r５٣")
+    for _ in range(30000):
+        text = "".join(rnd.choice(pool) for _ in range(rnd.randrange(0, 20)))
+        alone = [t for t in (narrative._SPACE.sub("", s) for s in narrative._SENTENCE_END.split(text)) if t]
+        assert sentences(text) == alone, repr(text)
+
+
+@pytest.mark.parametrize("pattern, first", [
+    ("收到(?:了)?申请", {"收"}),
+    ("(?:共|共计)?办理", {"共", "办"}),
+    ("(?<!复议后)诉讼", {"诉"}),
+    (r"\d+件", {r"\d"}),
+    ("[上下]年", {"上", "下"}),
+    ("a.b", {"a"}),
+    ("x?", None),            # may match nothing: any position
+    ("[^a]b", None),         # a negated class: any character almost
+    ("(?i)ab", None),        # flags change what a literal matches
+    (".件", None),
+])
+def test_first_characters_of_a_phrase(pattern, first):
+    assert narrative._first_chars(re.compile(pattern)) == first
+
+
+def test_every_rule_phrase_has_known_first_characters():
+    # else the joined search tries every alternative at every position (still exact, only slower)
+    assert narrative.rules().any_phrase.pattern.startswith("(?=[")

@@ -122,7 +122,7 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
     name = tt.name
     fixed = {k: c.value for k, c in cells.items() if c.value is not None or c.flag in ("dash", "none_text")}
     out, ambiguous = recover(tt, pending, fixed)
-    labels = {k: (r, c) for r in tt.rows for k, c in zip(tt.row_cell_keys(r), r.columns)}
+    labels = tt.cell_specs()
     how: dict[str | None, int] = {}
     for run in pending:
         keys = [c.key for c in run.columns]
@@ -156,10 +156,14 @@ def _split_runs(tt: TableTemplate, pending: list[RowRun], units: dict[str, str |
     for k, rec in out.items():
         if rec.used and rec.flag != "ambiguous":
             decided.append(k)
+    decided_set = set(decided)
+    checked: set[int] = set()  # the equations already looked at (by id: each one is used by many cells)
     for k in decided:
         for eq in out[k].used:
-            if eq.identity is not None and not set(eq.keys).isdisjoint(decided):
-                used.setdefault((eq.identity.rule, eq.identity.line), eq.identity)
+            if id(eq) not in checked:
+                checked.add(id(eq))
+                if eq.identity is not None and not decided_set.isdisjoint(eq.keys):
+                    used.setdefault((eq.identity.rule, eq.identity.line), eq.identity)
     if used:
         names = [f"{i.rule} of {line_label(tt.version, i)}" for i in used.values()]
         findings.append(Finding(

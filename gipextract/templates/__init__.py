@@ -204,6 +204,13 @@ class TableTemplate:
             self._memo["row_keys"] = {r.key: [f"{self.name}.{r.key}.{c.key}" for c in r.columns] for r in self.rows}
         return self._memo["row_keys"][row.key]
 
+    def cell_specs(self) -> dict[str, tuple[RowSpec, ColumnSpec]]:
+        """Canonical key → ``(row, column)`` of every numeric cell (spec §10),
+        row-major; the dict is the table's own: do not change it."""
+        if "cell_specs" not in self._memo:
+            self._memo["cell_specs"] = {k: (r, c) for r in self.rows for k, c in zip(self.row_cell_keys(r), r.columns)}
+        return self._memo["cell_specs"]
+
     @property
     def columns(self) -> tuple[ColumnSpec, ...]:
         """Every distinct column in first-printed order (for 表二 the union of
