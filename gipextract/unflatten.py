@@ -58,22 +58,24 @@ class _Search:
     def __init__(self, text: str):
         # each distinct character is folded once (and remembered); the text is folded in one translate
         chars = set(text)
-        _learn(chars)
-        changed = chars & _CHANGED
+        known = _learn(chars)
+        folded = known.folded
+        changed = chars & known.changed
         if len(changed) > 64:  # many characters to change (a traditional-script text): one translate
-            self.text = text.translate(_FOLDED)
+            self.text = text.translate(folded)
         else:  # a few (full-width punctuation, spaces): a scan for them is faster than a translate
-            self.text = _any_of("".join(sorted(changed))).sub(_folded, text) if changed else text
+            self.text = (_any_of("".join(sorted(changed))).sub(lambda m: folded[ord(m.group())], text)
+                         if changed else text)
         self.original = text
         self.where: list[int] | None = None
         self._gaps: list[int] = []
-        if chars.isdisjoint(_LONG):  # the usual case: one character or none for each
-            dropped = chars & _EMPTY
+        if chars.isdisjoint(known.long):  # the usual case: one character or none for each
+            dropped = chars & known.empty
             if dropped:
                 # for each dropped character, how many characters are kept before it
                 self._gaps = [m.start() - k for k, m in enumerate(_any_of("".join(sorted(dropped))).finditer(text))]
         else:
-            self.where = [i for i, ch in enumerate(text) for _ in range(len(_FOLDED.get(ord(ch), ch)))]
+            self.where = [i for i, ch in enumerate(text) for _ in range(len(folded.get(ord(ch), ch)))]
 
     def pos(self, i: int) -> int:
         """Original index of search index ``i`` (``len`` maps to the end)."""
@@ -105,33 +107,49 @@ def _fold(text: str) -> str:
     return fold(text).replace(",", "、").translate(_DROP_TABLE)
 
 
-#: The search form of each character met so far that has another one (code point → form), for ``str.translate``.
-_FOLDED: dict[int, str] = {}
-#: Every character met so far; those whose search form is another (the keys of :data:`_FOLDED`), is empty, is
-#: longer than one character.
-_MET: set[str] = set()
-_CHANGED: set[str] = set()
-_EMPTY: set[str] = set()
-_LONG: set[str] = set()
+@dataclass(frozen=True, slots=True)
+class _Chars:
+    """The characters met so far (``met``) and their search forms: ``folded``
+    (code point → form, for ``str.translate``) for those whose form is another
+    (``changed``), ``empty`` those whose form is empty, ``long`` those whose
+    form is longer than one character.  Never changed once made: a newer one
+    replaces it whole, so a thread reading one never sees it half learned."""
+
+    folded: dict[int, str]
+    met: frozenset[str]
+    changed: frozenset[str]
+    empty: frozenset[str]
+    long: frozenset[str]
 
 
-def _learn(chars: set[str]) -> None:
-    """Add the characters of ``chars`` not met before to :data:`_FOLDED`,
-    :data:`_EMPTY` and :data:`_LONG` (each is folded once per process)."""
-    for ch in chars - _MET:
+_NONE_MET = _Chars({}, frozenset(), frozenset(), frozenset(), frozenset())
+_CHARS = _NONE_MET
+#: Characters remembered at most; past it the memory starts again (a text of random characters must not grow it).
+MAX_CHARS = 65_536
+
+
+def _learn(chars: set[str]) -> _Chars:
+    """The characters met so far with ``chars`` among them (each is folded once
+    per process while fewer than :data:`MAX_CHARS` have been met)."""
+    global _CHARS
+    known = _CHARS
+    new = chars - known.met
+    if not new:
+        return known
+    if len(known.met) + len(new) > MAX_CHARS:
+        known, new = _NONE_MET, set(chars)
+    folded, changed, empty, long = dict(known.folded), set(), set(), set()
+    for ch in new:
         f = _fold(ch)
         if f != ch:
-            _FOLDED[ord(ch)] = f
-            _CHANGED.add(ch)
+            folded[ord(ch)] = f
+            changed.add(ch)
         if not f:
-            _EMPTY.add(ch)
+            empty.add(ch)
         elif len(f) > 1:
-            _LONG.add(ch)
-        _MET.add(ch)
-
-
-def _folded(m: re.Match) -> str:
-    return _FOLDED[ord(m.group())]
+            long.add(ch)
+    _CHARS = _Chars(folded, known.met | new, known.changed | changed, known.empty | empty, known.long | long)
+    return _CHARS
 
 
 @lru_cache(maxsize=256)

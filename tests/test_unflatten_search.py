@@ -38,3 +38,19 @@ def test_a_text_in_traditional_script_folds_like_one_in_simplified():
     s = _Search("二、" + many + " 情况")
     assert s.text == "二、" + "".join(_fold(ch) for ch in many) + "情况"
     assert s.pos(len(s.text) - 1) == len(s.original) - 1
+
+
+def test_the_characters_remembered_stay_bounded_and_the_search_stays_right(monkeypatch):
+    """Texts of ever new characters (random bytes decoded, fuzzed input) must
+    not grow the per-process memory of folded characters without bound; once it
+    starts again, every text still folds as each character alone would."""
+    import gipextract.unflatten as u
+
+    monkeypatch.setattr(u, "MAX_CHARS", 500)
+    monkeypatch.setattr(u, "_CHARS", u._NONE_MET)
+    for start in range(0x4E00, 0x4E00 + 5000, 300):
+        text = "二、" + "".join(map(chr, range(start, start + 300))) + "萬 情况"
+        s = _Search(text)
+        assert len(u._CHARS.met) <= 500
+        assert s.text == _reference(text)[0]
+        assert s.pos(len(s.text) - 1) == len(text) - 1
