@@ -272,12 +272,14 @@ def extract(reports: tuple[str, ...], output: str | None, fmt: str | None, excel
         click.get_current_context().exit(EXIT_IDENTITY)
 
 
-def _say_status(rep: Report, quiet: bool) -> None:
+def _say_status(rep: Report, quiet: bool, identities: bool = True) -> None:
     """One line on stderr with the report's status (gipextract.status), as the
-    batch manifest has it, unless it is ``ok`` with identities that hold."""
+    batch manifest has it, unless it is ``ok`` with identities that hold (or,
+    without ``identities``, for `validate` whose output is the identities, ``ok``)."""
     from .status import report_status, status_line
 
-    if not quiet and report_status(rep)[:2] != ("ok", "hold"):
+    status = report_status(rep)
+    if not quiet and (status[0] != "ok" or (identities and status[1] != "hold")):
         click.echo(f"gipextract: {rep.source.path}: {status_line(rep)}", err=True)
 
 
@@ -338,6 +340,7 @@ def validate(ctx: click.Context, reports: tuple[str, ...], fmt: str, quiet: bool
             continue
         if rep.errors and code == EXIT_OK:
             code = EXIT_IDENTITY
+        _say_status(rep, quiet, identities=False)  # a partial report, or no report at all, says so on stderr
         if quiet:
             continue
         if fmt == "json":
@@ -483,6 +486,10 @@ def batch(inputs: tuple[str, ...], outdir: str, jobs: int | None, resume: bool, 
         reused = f" ({summary.reused} kept from the previous run)" if summary.reused else ""
         click.echo(f"gipextract: batch: {summary.done} of {summary.total} inputs: {counts}{reused} "
                    f"→ {Path(outdir) / 'manifest.csv'}", err=True)
+        if summary.total == 0:  # an empty dataset is most often a wrong folder or --include
+            click.echo(f"gipextract: batch: warning: no input file found in {', '.join(inputs)}"
+                       + (" (with the --include/--exclude given)" if include or exclude else "")
+                       + "; the dataset written is empty", err=True)
     ctx = click.get_current_context()
     if summary.interrupted:  # exit 128 + the signal, as a shell reports it: 130 (Ctrl-C), 143 (SIGTERM)
         import signal

@@ -194,3 +194,18 @@ def test_batch_sigterm_exits_143_and_commits_what_was_done(monkeypatch, tmp_path
     monkeypatch.undo()
     r = run("batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "-j", "1", "--resume")
     assert r.exit_code == 0 and "4 of 4 inputs: 4 ok" in r.stderr and "(2 kept from the previous run)" in r.stderr
+
+
+def test_a_batch_with_no_input_file_warns_that_its_dataset_is_empty(tmp_path):
+    """An empty folder, or --include matching nothing: still a (header-only)
+    dataset and exit 0, but one line on stderr says no input was found."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "some").mkdir()
+    (tmp_path / "some" / "a.txt").write_text("x", encoding="utf-8")
+    for args, said in (([str(tmp_path / "empty")], "no input file found in"),
+                       ([str(tmp_path / "some"), "--include", "*.xyz"], "(with the --include/--exclude given)")):
+        r = CliRunner().invoke(main, ["batch", *args, "-o", str(tmp_path / "out"), "--overwrite", "--no-review"])
+        assert r.exit_code == 0 and said in r.stderr and "the dataset written is empty" in r.stderr
+        assert (tmp_path / "out" / "manifest.csv").read_text(encoding="utf-8").count("\n") == 1
+    r = CliRunner().invoke(main, ["batch", str(tmp_path / "some"), "-o", str(tmp_path / "out"), "--overwrite"])
+    assert r.exit_code == 0 and "no input file found" not in r.stderr

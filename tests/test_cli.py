@@ -120,6 +120,18 @@ def test_news_article_says_so_and_still_writes_valid_output(tmp_path):
     assert (tmp_path / "cells.csv").read_text(encoding="utf-8").startswith("key,")
 
 
+@pytest.mark.parametrize("command", ["extract", "validate"])
+def test_every_command_says_on_stderr_when_the_input_is_not_a_report_or_partly_read(command):
+    """Not a report, or a report with cells not read: `extract` and `validate`
+    both say so on stderr (the status the batch manifest gives), and exit 0."""
+    for name, said in (("not_a_report", "status not_a_report, identities not_checked"),
+                       ("v2019_county_flat", "status partial (19 cells not read), identities not_checked")):
+        r = run(command, str(FIXTURES / f"{name}.txt"))
+        assert r.exit_code == 0 and said in r.stderr, (name, r.stderr)
+    r = run(command, str(FIXTURES / "v2021_city.txt"))
+    assert r.exit_code == 0 and r.stderr == ""
+
+
 def test_quiet_silences_reading_problems():
     r = run("extract", str(FIXTURES / "not_a_report.txt"), "-q")
     assert r.exit_code == 0 and r.stderr == ""

@@ -246,3 +246,52 @@ def test_an_annotated_number_is_an_unreadable_value_not_a_missing_row(printed):
     assert (cell.value, cell.flag, cell.raw) == (None, "unreadable", printed)
     assert any(f.rule == "unreadable" and cell.key in f.cells for f in r.findings)
     assert r.cells["t2.art20_6.administrative_compulsion.decisions"].value == 3
+
+
+def _as_read_by(text: str, ocr: bool) -> gipextract.Report:
+    """``text`` read as a text report, its table cells marked as read by OCR when ``ocr``."""
+    from gipextract.pipeline import locate_document, read_document_from
+    from gipextract.reconstruct import reconstruct
+
+    doc = read_document_from(text.encode("utf-8"), "text")
+    if ocr:
+        for block in doc.blocks:
+            for cells in getattr(block, "rows", []):
+                for c in cells:
+                    c.confidence = 0.97
+    return reconstruct(locate_document(doc))
+
+
+@pytest.mark.parametrize("ocr", [False, True])
+def test_values_read_by_ocr_are_never_split(ocr):
+    """One value fewer than the row's cells: in a text dump digits may have
+    run together (the splitter cuts ``11`` into 1 | 1 where the identities and
+    digit count allow, flag ``split_recovered``); values read by OCR come from
+    the cells of a ruled grid, one each, so a lost cell leaves the row null
+    and ``unreadable`` — never two numbers the page does not show."""
+    t3 = T3_HEAD + row("2.没有现成信息需要另行制作", [0, 0, 0, 0, 0, 11], "（四）无法提供") + row("（七）总计", [0, 0, 0, 0, 0, 1, 1])
+    r = _as_read_by("2024年\n" + t3, ocr)
+    cells = [r.cells[f"t3.unable_needs_creation.{c}"] for c in ("natural_person", "other_org", "total")]
+    if ocr:
+        assert [(c.value, c.flag) for c in cells] == [(None, "unreadable")] * 3
+        f = next(f for f in r.findings if f.rule == "value_count")
+        assert (f.expected, f.actual) == (7, 6)
+    else:
+        assert [(c.value, c.flag) for c in cells] == [(0, "split_recovered"), (1, "split_recovered"),
+                                                     (1, "split_recovered")]
+
+
+@pytest.mark.parametrize("ocr", [False, True])
+def test_table_four_read_by_ocr_with_a_cell_lost_is_not_split(ocr):
+    header = "四、政府信息公开行政复议、行政诉讼情况\n\t行政复议\n\t行政诉讼\n\n" + "".join(
+        f"\t{h}\n" for h in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计") * 3) + "\n"
+    values = ["5", "0", "0", "2", "7", "8", "0", "0", "1", "9", "3", "0", "0", "0", "3"]
+    del values[4]  # 14 values, 15 cells: "7" lost
+    values[3] = "27"
+    r = _as_read_by("2019年\n" + header + "".join(f"\t{v}\n" for v in values) + "\n", ocr)
+    got = [(c.value, c.flag) for k, c in r.cells.items() if k.startswith("t4.")]
+    if ocr:
+        assert got == [(None, "unreadable")] * 15
+        assert any(f.rule == "value_count" and f.table == "t4" for f in r.findings)
+    else:  # a run "27" of a text dump may be 2 | 7: the splitter decides
+        assert got[3:5] == [(2, "split_recovered"), (7, "split_recovered")]

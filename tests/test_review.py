@@ -229,3 +229,19 @@ def test_the_page_and_the_xlsx_share_one_layout(broken_pages):
         layout = table_layout(report.template_for(name))
         assert merged == {(s.row, s.col, s.last_row, s.last_col) for s in layout.slots
                           if (s.row, s.col) != (s.last_row, s.last_col)}
+
+
+@pytest.mark.parametrize("name, verdict", [
+    ("v2021_city", "identities hold"),
+    ("v2021_city_broken", "identities broken"),
+    ("v2019_county_flat", "partial: 19 cells not read · identities not all checked"),
+])
+def test_the_verdict_badge_says_what_the_manifest_says(name, verdict):
+    """A page never shows "identities hold" for a report whose identities were
+    not all checked (cells not read): its badge says what the manifest's
+    ``status`` and ``identities`` say."""
+    page = lxml_html.fromstring(review_html(gipextract.read_report(FIXTURES / f"{name}.txt")))
+    badge = page.xpath('//span[contains(@class, "badge")]')[0]
+    assert badge.text_content() == verdict
+    assert badge.get("class").split()[1] == {"identities hold": "good", "identities broken": "bad"}.get(verdict,
+                                                                                                      "unchecked")

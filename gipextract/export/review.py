@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING
 
 from ..normalize import text_cache
 from ..report import CellValue, Finding, Report
+from ..status import report_status
 from ..templates import TABLE_SHORT, TABLES
 from .display import cell_note, column_units, is_unread, number_text, other_unit
 from .layout import table_layout
@@ -355,8 +356,15 @@ def review_html(report: Report, *, located: Located | None = None, pdf: bytes | 
             ("SHA-256", src.sha256)]
     meta_html = "".join(f"<div><dt>{_e(k)}</dt><dd{' class=mono' if k == 'SHA-256' else ''}>{_e(v)}</dd></div>"
                         for k, v in meta)
-    verdict = ("identities broken" if n["error"] else "identities hold") if report.has_tables() else "no tables"
-    badges = (f'<span class="badge {"bad" if n["error"] else "good"}">{_e(verdict)}</span> '
+    status, identities, n_unread = report_status(report)  # as the manifest and `extract` say it
+    if not report.has_tables():
+        verdict, badge = "no tables", "bad"
+    else:
+        verdict, badge = {"broken": ("identities broken", "bad"), "hold": ("identities hold", "good")}.get(
+            identities, ("identities not all checked", "unchecked"))
+        if n_unread:
+            verdict = f"{status}: {n_unread} cells not read · {verdict}"
+    badges = (f'<span class="badge {badge}">{_e(verdict)}</span> '
               f'<span class="badge sev-error">{n["error"]} error</span> '
               f'<span class="badge sev-warning">{n["warning"]} warning</span> '
               f'<span class="badge sev-info">{n["info"]} info</span>')

@@ -54,18 +54,13 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
     if len(vals) > n and not any(c.text for c in vals[n:]):
         vals = vals[:n]
     keys = tt.row_cell_keys(row)
-    if len(vals) < n and any(c.text for c in vals) and all(is_run(c.text) for c in vals if c.text):
+    if len(vals) < n and any(c.text for c in vals) and all(is_run(c.text) for c in vals if c.text) \
+            and may_split(vals):
         # cells run together (a crawler dump, split digits): the splitter decides
         return RowRun([Column(k, c.kind) for k, c in zip(keys, row.columns)],
                       " ".join(c.text for c in vals if c.text), seg.where)
     if len(vals) != n and any(c.text for c in vals):
-        findings.append(Finding(
-            "value_count", "warning", name, keys, expected=n, actual=len(vals),
-            message=f"{TABLE_NAMES[name]}: row {row.label} has {len(vals)} values where the format has {n} "
-                    f"({' '.join(c.text or '∅' for c in vals)}, {seg.where}); its cells are left null."))
-        for key, col in zip(keys, row.columns):
-            cells[key] = CellValue(key, name, row.key, col.key, row.label, col.label, None, units[col.key],
-                                   None, "unreadable", seg.where)
+        _unreadable_rows(tt, [row], vals, seg.where, units, cells, findings)
         return None
     if len(vals) < n:
         vals = list(vals) + [Cell("")] * (n - len(vals))
@@ -84,6 +79,33 @@ def _fill_row(tt: TableTemplate, row: RowSpec, seg: Segment, units: dict[str, st
                                pv.flag or ("ocr" if cell.confidence is not None else None), cell.where or seg.where,
                                cell.confidence, cell.alternatives)
     return None
+
+
+def may_split(vals: list[Cell]) -> bool:
+    """True if fewer values than a row's cells may be cells printed together,
+    for the splitter (template-spec §7.4); never for values read by OCR, which
+    reads each cell of a ruled grid apart: a cell it lost or merged into a
+    label is not digits run together, and cutting its neighbour's number
+    (``11`` → 1, 1) would invent two numbers the page does not show."""
+    return all(c.confidence is None for c in vals)
+
+
+def _unreadable_rows(tt: TableTemplate, rows: list[RowSpec], vals: list[Cell], where: str | None,
+                     units: dict[str, str | None], cells: dict[str, CellValue], findings: list[Finding]) -> None:
+    """Rows whose values do not fit their cells (too many, too few and not to
+    be split): a ``value_count`` warning, and every cell null, flag ``unreadable``."""
+    name = tt.name
+    keys = [k for row in rows for k in tt.row_cell_keys(row)]
+    n = len(keys)
+    label = " + ".join(row.label for row in rows)
+    findings.append(Finding(
+        "value_count", "warning", name, keys, expected=n, actual=len(vals),
+        message=f"{TABLE_NAMES[name]}: row {label} has {len(vals)} values where the format has {n} "
+                f"({' '.join(c.text or '∅' for c in vals)}, {where}); its cells are left null."))
+    for row in rows:
+        for key, col in zip(tt.row_cell_keys(row), row.columns):
+            cells[key] = CellValue(key, name, row.key, col.key, row.label, col.label, None, units[col.key],
+                                   None, "unreadable", where)
 
 
 def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
@@ -305,7 +327,12 @@ def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Rep
     if j is not None:
         vals, pos = segs[j].values, 0
         width = sum(len(tt.row(k).columns) for k in tt.joined_row)
-        if len(vals) < width:  # fewer cells than the row has: they ran together, split them as one run
+        if len(vals) < width and not may_split(vals):  # OCR lost a cell: which one is not known
+            _unreadable_rows(tt, [tt.row(k) for k in tt.joined_row], vals, segs[j].where, units, cells, findings)
+            filled_rows.update(tt.joined_row)
+            for key in tt.joined_row:
+                trace[key] = RowMatch(tt.row(key), "joined", segs[j], list(vals))
+        elif len(vals) < width:  # fewer cells than the row has: they ran together, split them as one run
             keys = [(k, c) for r in tt.joined_row for k, c in zip(tt.row_cell_keys(tt.row(r)), tt.row(r).columns)]
             text = " ".join(c.text for c in vals if c.text)
             pending.append(RowRun([Column(k, c.kind) for k, c in keys], text, segs[j].where))
