@@ -295,3 +295,24 @@ def test_table_four_read_by_ocr_with_a_cell_lost_is_not_split(ocr):
         assert any(f.rule == "value_count" and f.table == "t4" for f in r.findings)
     else:  # a run "27" of a text dump may be 2 | 7: the splitter decides
         assert got[3:5] == [(2, "split_recovered"), (7, "split_recovered")]
+
+
+@pytest.mark.parametrize("before, flag", [("- 4 -\n", "unreadable"), ("", "unreadable"),
+                                          ("2024年\n" + T3_HEAD, "row_missing")])
+def test_a_text_that_starts_inside_a_table_leaves_the_rows_before_it_unknown(before, flag):
+    """A text cut out of a report (it starts with the middle of 表三, at most a
+    page number before it) does not show the table's first rows: they are
+    unknown (``unreadable``, ``table_cut_off``), not left out by the report
+    (``row_missing``) as they are under the table's own heading."""
+    body = (row("（一）予以公开", [3, 0, 0, 0, 0, 0, 3]) + row("（二）部分公开", [1, 0, 0, 0, 0, 0, 1])
+            + row("（七）总计", [4, 0, 0, 0, 0, 0, 4]) + row("四、结转下年度继续办理", [0] * 7))
+    r = read(before + body)
+    first = [r.cells[f"t3.{k}.total"] for k in ("new_received", "carried_over_prev")]
+    assert [(c.value, c.flag) for c in first] == [(None, flag)] * 2
+    assert r.cells["t3.granted.total"].value == 3
+    cut = [f for f in r.findings if f.rule == "table_cut_off"]
+    if flag == "unreadable":
+        assert len(cut) == 1 and "starts inside the table, at row （一）予以公开" in cut[0].message
+        assert "t3.new_received.total" in cut[0].cells
+    else:
+        assert not cut

@@ -38,8 +38,10 @@ returns the report with every table's :class:`TableReconstruction`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from ..document import Paragraph
 from ..locate import Located
 from ..report import Finding, Report
 from ..templates import PRE_FORMAT, TABLES, VERSIONS, fallback_version, get_template, section_tables, version_for_year
@@ -77,6 +79,25 @@ def reconstruct(located: Located) -> Report:
     return rebuild(located).report
 
 
+_WORDS = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _opens_text(located: Located, table: str) -> bool:
+    """True if table ``table``'s first block is the first thing the document
+    says: no section heading was found for it, and every paragraph before the
+    block holds no Chinese word (a page number ``- 4 -`` at most) — a text cut
+    out of a report, starting inside the table (spec §7.3)."""
+    blocks = located.tables.get(table)
+    if not blocks or any(section_tables().get(k) == table for k in located.sections):
+        return False
+    for block in located.document.blocks:
+        if block is blocks[0]:
+            return True
+        if not isinstance(block, Paragraph) or _WORDS.search(block.text):
+            return False
+    return False
+
+
 def rebuild(located: Located) -> Reconstruction:
     """:func:`reconstruct`, returning a :class:`Reconstruction`: the report
     and, per table, the segments, the row matches and the runs split (what
@@ -108,7 +129,8 @@ def rebuild(located: Located) -> Reconstruction:
     result.fallback = fallback
     for t in present:
         version = detected.get(t, fallback)
-        table = rebuild_table(t, get_template(version).tables[t], segs[t], report, doc.incomplete)
+        table = rebuild_table(t, get_template(version).tables[t], segs[t], report, doc.incomplete,
+                              opens_text=_opens_text(located, t))
         if table is not None:
             report.table_versions[t] = version
             result.tables[t] = table

@@ -6,6 +6,7 @@ See :mod:`gipextract.reconstruct` for the whole stage.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ..document import Cell
@@ -312,10 +313,14 @@ def build_table(name: str, tt: TableTemplate, segs: list[Segment], report: Repor
     return rebuild_table(name, tt, segs, report, incomplete) is not None
 
 
-def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report, incomplete: bool = False
-                  ) -> TableReconstruction | None:
+def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Report, incomplete: bool = False,
+                  opens_text: bool = False) -> TableReconstruction | None:
     """:func:`build_table`, returning its :class:`TableReconstruction` (or
-    ``None`` when no row of the template could be matched)."""
+    ``None`` when no row of the template could be matched).
+
+    :param opens_text: the table's rows are the first words of the document
+        (no title, no section heading before them): a text that starts inside
+        the table, whose rows before the first one read are unknown, not absent."""
     cells: dict[str, CellValue] = {}
     findings: list[Finding] = []
     units = {c.key: _header_unit(tt, segs, c) if c.kind == MONEY else c.unit for c in tt.columns}
@@ -419,6 +424,23 @@ def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Rep
                 cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None,
                                        "unreadable")
         missing = [r for r in missing if r not in tail]
+    # A text that starts inside the table (a page cut out of a report): the rows before the first one read
+    # are as unknown as those after the last one of a table cut off at its end.
+    head = [r for r in itertools.takewhile(lambda r: r.key not in filled_rows, tt.rows)] \
+        if opens_text and not incomplete and len(filled_rows) else []
+    if head:
+        first = tt.rows[len(head)].label
+        findings.insert(0, Finding(
+            "table_cut_off", "warning", name, [f"{name}.{r.key}.{c.key}" for r in head for c in r.columns],
+            message=f"{TABLE_NAMES[name]}: the text starts inside the table, at row {first}, after the format's "
+                    f"first rows ({', '.join(r.label for r in head)}): it may be cut off (a part of a report, a lost "
+                    f"page), so their cells are unknown (unreadable), not absent (spec §7.3)."))
+        for r in head:
+            for c in r.columns:
+                key = f"{name}.{r.key}.{c.key}"
+                cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None,
+                                       "unreadable")
+        missing = [r for r in missing if r not in head]
     unknown = incomplete or bool(extra)
     flag = "unreadable" if unknown else "row_missing"
     for r in missing:
