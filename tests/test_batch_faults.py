@@ -29,6 +29,7 @@ from .batch_helpers import (
     wait_for,
     write,
 )
+from .conftest import FIXTURES
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and prctl")
 
@@ -294,3 +295,29 @@ def test_the_memory_limit_holds_in_process_with_one_job(monkeypatch, tmp_path):
     rows = {Path(r["path"]).name: r for r in read_csv(out / "manifest.csv")}
     assert (rows["hog.txt"]["status"], rows["hog.txt"]["error"]) == ("failed", memory_error(1))
     assert rows["a00.txt"]["status"] == "ok" and summary.counts["failed"] == 1
+
+
+def test_a_second_batch_into_a_directory_in_use_is_refused_and_changes_nothing(tmp_path):
+    """While one batch writes into OUTDIR (it holds a lock on the directory),
+    another into the same OUTDIR — even with --overwrite or --resume — is a
+    usage error raised before it reads or writes anything; the lock goes with
+    the batch that held it, and a directory a refused batch made is not left behind."""
+    from gipextract.batch import OutdirInUse
+    from gipextract.batch.run import _outdir_lock
+
+    src = tmp_path / "in"
+    write(src / "a.txt", (FIXTURES / "v2021_city.txt").read_bytes())
+    out = tmp_path / "out"
+    run_batch([str(src)], out, jobs=1)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    with _outdir_lock(out):  # as a running batch holds it
+        for options in ({"overwrite": True}, {"resume": True}, {}):
+            with pytest.raises(OutdirInUse, match="another gipextract batch is writing into it now"):
+                run_batch([str(src)], out, jobs=1, **options)
+        assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+        fresh = tmp_path / "fresh"
+        with _outdir_lock(fresh):
+            with pytest.raises(OutdirInUse):
+                run_batch([str(src)], fresh, jobs=1)
+        assert not fresh.exists()
+    assert run_batch([str(src)], out, jobs=1, overwrite=True).counts["ok"] == 1

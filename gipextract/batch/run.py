@@ -234,6 +234,8 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
         :class:`BadSchedulerAddress`: ``dask_scheduler`` is malformed; or
         :class:`OutdirInUse`: ``outdir`` holds a batch and neither ``resume``
         nor ``overwrite`` was given.  Raised before anything is read or written.
+    :raises OutdirInUse: another batch is writing into ``outdir`` now (a lock on the directory,
+        released by the system when that batch ends, however it ends).
     :raises OutputError: an output file cannot be written (nothing is
         committed then), or the previous run cannot be read for ``resume``.
     :raises GipextractError: Dask is not installed, or the scheduler does not
@@ -246,6 +248,67 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     if resume and overwrite:
         raise BatchUsageError("--resume and --overwrite contradict each other: --resume continues the batch in "
                               "the output directory, --overwrite replaces it; give one of them")
+    with _outdir_lock(Path(outdir)):
+        return _run_batch(inputs, outdir, jobs=jobs, resume=resume, overwrite=overwrite, input_format=input_format,
+                          timeout=timeout, dask_scheduler=dask_scheduler, dask_timeout=dask_timeout, review=review,
+                          on_start=on_start, progress=progress, excel=excel, organs=organs, include=include,
+                          exclude=exclude, reports=reports, memory_limit=memory_limit)
+
+
+@contextmanager
+def _outdir_lock(root: Path):
+    """Hold an exclusive lock (``flock``) on the directory ``root`` (made if
+    missing, and removed again if this batch leaves it empty) while a batch
+    writes into it.  The system drops the lock when the process ends, however
+    it ends: a killed batch never leaves it behind.  Not on systems without
+    ``fcntl``, nor when ``root`` is not a directory (the batch says so).
+
+    :raises OutdirInUse: another batch holds it.
+    :raises OutputError: ``root`` cannot be made.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock
+        yield
+        return
+    made = False
+    if not root.exists():
+        try:
+            root.mkdir(parents=True)
+            made = True
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(root)) from None
+    if not root.is_dir():
+        yield
+        return
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutdirInUse("another gipextract batch is writing into it now; wait for it to end (two batches "
+                              "in one directory would mix their outputs)", path=str(root)) from None
+        yield
+    finally:
+        os.close(fd)
+        if made:
+            try:
+                root.rmdir()  # only if this batch left it empty (failed before writing anything)
+            except OSError:
+                pass
+
+
+def _run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | None = None, resume: bool = False,
+              overwrite: bool = False, input_format: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+              dask_scheduler: str | None = None, dask_timeout: float | None = None, review: bool = True,
+              on_start: Callable[[int], None] | None = None,
+              progress: Callable[[InputFile, str], None] | None = None, excel: bool = False,
+              organs: str | os.PathLike | None = None, include: Sequence[str] = (),
+              exclude: Sequence[str] = (), reports: bool = False,
+              memory_limit: float | None = DEFAULT_MEMORY_LIMIT) -> BatchSummary:
+    """:func:`run_batch` once its output directory is locked."""
     if dask_scheduler is not None:  # an empty address too: it must not silently mean 'run locally'
         check_scheduler_address(dask_scheduler)
     root = Path(outdir)
