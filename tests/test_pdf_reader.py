@@ -263,13 +263,15 @@ def test_partial_text_dump_yields_its_cells_and_nulls_for_the_rest(corpus):
     assert cell_mismatches(r, exp) == []
     rest = [c for k, c in r.cells.items() if k not in exp["cells"]]
     assert rest and all(c.value is None for c in rest)
-    # 表二's first blocks are not in the text (row_missing); 表三 stops before its total row: cut off, unknown
-    assert {c.flag for c in rest if c.table == "t2"} == {"row_missing"}
+    # the text starts inside 表二 (its first blocks are not in it) and 表三 stops before its total row: both cut
+    # off, their missing rows unknown (unreadable), never said to be left out by the report (row_missing)
+    assert {c.flag for c in rest if c.table == "t2"} == {"unreadable"}
     assert {c.flag for c in rest if c.table == "t3"} == {"unreadable"}
+    assert [f.table for f in r.findings if f.rule == "table_cut_off"] == ["t2", "t3"]
     assert [f.table for f in r.findings if f.rule == "table_absent"] == ["t4"]
     missing = {k for f in r.findings if f.rule in ("row_missing", "table_cut_off") for k in f.cells}
     assert missing == {c.key for c in rest}
-    assert report_status(r) == ("partial", "not_checked", 15 + 84)
+    assert report_status(r) == ("partial", "not_checked", 15 + 84 + 7)
 
 
 def test_cli_extracts_a_pdf_and_refuses_a_broken_one(tmp_path):
