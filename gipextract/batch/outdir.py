@@ -563,6 +563,8 @@ class _CellsParquet:
         self._csv_out(self._csv.arrow_lines(self._heads, head_index, value, unit, raw, flag, self._reports,
                                             report_index))
         self._reset()
+        del table, arrays, cells, value, unit, raw, flag
+        pa.default_memory_pool().release_unused()  # the row group's buffers back to the system, not kept
 
     def close(self) -> None:
         """Flush and close the file."""
