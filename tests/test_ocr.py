@@ -134,6 +134,12 @@ def test_a_corrupt_image_is_one_line_error(cut):
     assert str(e.value).startswith("broken.png: ") and "\n" not in str(e.value)
 
 
+def test_text_forced_through_the_image_reader_is_a_one_line_error_naming_the_file():
+    with pytest.raises(ReadError, match="not a readable image: no image format PIL knows") as e:
+        gipextract.read_report((FIXTURES / "v2021_city.txt").read_bytes(), "image", name="report.txt")
+    assert str(e.value).startswith("report.txt: ") and "BytesIO" not in str(e.value)
+
+
 def test_without_the_extra_a_scan_says_it_needs_ocr(monkeypatch):
     from PIL import Image
 

@@ -681,7 +681,10 @@ def _frames(data: bytes, source: Source) -> Iterator[tuple[int, Image.Image]]:
     except Image.DecompressionBombError as e:
         raise ReadError(f"the image has more than the {MAX_PIXELS:,} pixels a page image may have",
                         path=source.path) from e
-    except (UnidentifiedImageError, OSError, ValueError) as e:
+    except UnidentifiedImageError as e:  # PIL's message names its BytesIO, not the file
+        raise ReadError("not a readable image: no image format PIL knows (PNG, JPEG, TIFF, BMP, GIF, WebP …)",
+                        path=source.path) from e
+    except (OSError, ValueError) as e:
         raise ReadError(f"not a readable image ({e.__class__.__name__}: {e})", path=source.path) from e
     for i, frame in enumerate(ImageSequence.Iterator(img), start=1):
         if i > MAX_PAGES:
