@@ -603,6 +603,19 @@ def _decided_by_digits(lat: _Lattice | None, kinds: list[str]) -> list[bool]:
     return out
 
 
+def _decided(row: RowRun, j: int, value, raw: str, by_digits: list[bool], row_used: tuple,
+             group_used: tuple) -> Recovered:
+    """Cell ``j`` of ``row``, on which every cut agrees: flag ``split_recovered``
+    (``dash``, ``blank`` for no number), and what decided it: its digits alone,
+    the row's identities (``row_used``), or those across rows too (``group_used``)."""
+    flag = "split_recovered" if value is not None else "dash" if raw else "blank"
+    if by_digits[j]:
+        return Recovered(value, raw, flag, "digits", None, ())
+    if len(row.candidates) == 1 or len({c[j][0] for c in row.candidates}) == 1:
+        return Recovered(value, raw, flag, "row", None, row_used)
+    return Recovered(value, raw, flag, "table", None, row_used + group_used)
+
+
 def _digits_of(row: RowRun, memo: dict) -> list[bool]:
     """:func:`decided_by_digits` of ``row``, kept in ``memo`` by run and column kinds."""
     key = (row.run, tuple(c.kind for c in row.columns))
@@ -695,17 +708,10 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
             sure = complete and not row.truncated
             by_digits = None  # worked out for the first cell decided
             row_used = tuple(local[i])
-            one = len(row.candidates) == 1
             if len(options) == 1 and sure and keys:  # the usual case: one cut, every cell decided
                 by_digits = _digits_of(row, memo)
                 for j, (key, (value, raw)) in enumerate(zip(keys, next(iter(options)))):
-                    flag = "split_recovered" if value is not None else "dash" if raw else "blank"
-                    if by_digits[j]:
-                        cells[key] = Recovered(value, raw, flag, "digits", None, ())
-                    elif one or len({c[j][0] for c in row.candidates}) == 1:
-                        cells[key] = Recovered(value, raw, flag, "row", None, row_used)
-                    else:
-                        cells[key] = Recovered(value, raw, flag, "table", None, row_used + group_used)
+                    cells[key] = _decided(row, j, value, raw, by_digits, row_used, group_used)
                 continue
             # per column: the one (value, raw) every option agrees on, or all of them
             per_column = [(vr,) for vr in next(iter(options))] if len(options) == 1 else list(zip(*options))
@@ -718,13 +724,7 @@ def recover(tt, rows: list[RowRun], fixed: dict[str, int | float | None]) -> tup
                     value, raw = vals.pop(), raws.pop() if len(raws) == 1 else row.run
                     if by_digits is None:
                         by_digits = _digits_of(row, memo)
-                    flag = "split_recovered" if value is not None else "dash" if raw else "blank"
-                    if by_digits[j]:
-                        cells[key] = Recovered(value, raw, flag, "digits", None, ())
-                    elif one or len({c[j][0] for c in row.candidates}) == 1:
-                        cells[key] = Recovered(value, raw, flag, "row", None, row_used)
-                    else:
-                        cells[key] = Recovered(value, raw, flag, "table", None, row_used + group_used)
+                    cells[key] = _decided(row, j, value, raw, by_digits, row_used, group_used)
                 else:
                     units = {_unit(raw) for raw in {vr[1] for vr in col}}
                     unit = units.pop() if len(units) == 1 else None

@@ -22,30 +22,26 @@ from gipextract.split import (
 from gipextract.values import MAX_DIGITS, is_dash
 
 
-def _tokens(piece) -> list[list[tuple]]:
-    """Every way to cut one piece into consecutive cells: lists of (sign, digits, fraction, unit) or (dash,)."""
-    if piece.dash is not None:
-        text = piece.dash
-        out = []
-        for k in range(len(text)):
-            for cuts in combinations(range(1, len(text)), k):
-                bounds = (0, *cuts, len(text))
-                parts = [text[a:b] for a, b in zip(bounds, bounds[1:])]
-                if all(is_dash(p) for p in parts):
-                    out.append([(p,) for p in parts])
-        return out
-    text = piece.digits
-    out = []
+def _splits(text: str):
+    """Every way to cut ``text`` into consecutive non-empty parts."""
     for k in range(len(text)):
         for cuts in combinations(range(1, len(text)), k):
             bounds = (0, *cuts, len(text))
-            parts = [text[a:b] for a, b in zip(bounds, bounds[1:])]
-            if any(len(p) > MAX_DIGITS for p in parts):
-                continue
-            cells = [("", p, None, None) for p in parts]
-            cells[0] = (piece.sign, *cells[0][1:])
-            cells[-1] = (cells[-1][0], cells[-1][1], piece.frac, piece.unit)
-            out.append(cells)
+            yield [text[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _tokens(piece) -> list[list[tuple]]:
+    """Every way to cut one piece into consecutive cells: lists of (sign, digits, fraction, unit) or (dash,)."""
+    if piece.dash is not None:
+        return [[(p,) for p in parts] for parts in _splits(piece.dash) if all(is_dash(p) for p in parts)]
+    out = []
+    for parts in _splits(piece.digits):
+        if any(len(p) > MAX_DIGITS for p in parts):
+            continue
+        cells = [("", p, None, None) for p in parts]
+        cells[0] = (piece.sign, *cells[0][1:])
+        cells[-1] = (cells[-1][0], cells[-1][1], piece.frac, piece.unit)
+        out.append(cells)
     return out
 
 

@@ -9,6 +9,7 @@ anything is read or written.  A Dask scheduler that does not answer within
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
@@ -19,7 +20,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, cast
 
 from ..crossreport import ReportFacts, iter_cross_report_findings, load_organ_aliases, pair_years
 from ..errors import GipextractError, OutputError
@@ -185,6 +186,65 @@ def _dask_client(address: str, timeout: float):
     raise GipextractError(f"cannot connect to the Dask scheduler at {address}: {reason}")
 
 
+@contextmanager
+def _outdir_lock(root: Path):
+    """Hold an exclusive lock (``flock``) on the directory ``root`` (made if
+    missing, and removed again if this batch leaves it empty) while a batch
+    writes into it.  The system drops the lock when the process ends, however
+    it ends: a killed batch never leaves it behind.  Not on systems without
+    ``fcntl``, nor when ``root`` is not a directory (the batch says so).
+
+    :raises OutdirInUse: another batch holds it.
+    :raises OutputError: ``root`` cannot be made.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock
+        yield
+        return
+    made = False
+    if not root.exists():
+        try:
+            root.mkdir(parents=True)
+            made = True
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(root)) from None
+    if not root.is_dir():
+        yield
+        return
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutdirInUse("another gipextract batch is writing into it now; wait for it to end (two batches "
+                              "in one directory would mix their outputs)", path=str(root)) from None
+        yield
+    finally:
+        os.close(fd)
+        if made:
+            try:
+                root.rmdir()  # only if this batch left it empty (failed before writing anything)
+            except OSError:
+                pass
+
+
+_P = ParamSpec("_P")
+
+
+def _holding_outdir_lock(run: Callable[_P, BatchSummary]) -> Callable[_P, BatchSummary]:
+    """``run`` (whose second argument is the output directory) under :func:`_outdir_lock`."""
+    @functools.wraps(run)
+    def locked(*args: _P.args, **kwargs: _P.kwargs) -> BatchSummary:
+        outdir = cast("str | os.PathLike[str]", args[1] if len(args) > 1 else kwargs["outdir"])
+        with _outdir_lock(Path(outdir)):
+            return run(*args, **kwargs)
+    return locked
+
+
+@_holding_outdir_lock
 def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | None = None, resume: bool = False,
               overwrite: bool = False, input_format: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
               dask_scheduler: str | None = None, dask_timeout: float | None = None, review: bool = True,
@@ -248,67 +308,6 @@ def run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | N
     if resume and overwrite:
         raise BatchUsageError("--resume and --overwrite contradict each other: --resume continues the batch in "
                               "the output directory, --overwrite replaces it; give one of them")
-    with _outdir_lock(Path(outdir)):
-        return _run_batch(inputs, outdir, jobs=jobs, resume=resume, overwrite=overwrite, input_format=input_format,
-                          timeout=timeout, dask_scheduler=dask_scheduler, dask_timeout=dask_timeout, review=review,
-                          on_start=on_start, progress=progress, excel=excel, organs=organs, include=include,
-                          exclude=exclude, reports=reports, memory_limit=memory_limit)
-
-
-@contextmanager
-def _outdir_lock(root: Path):
-    """Hold an exclusive lock (``flock``) on the directory ``root`` (made if
-    missing, and removed again if this batch leaves it empty) while a batch
-    writes into it.  The system drops the lock when the process ends, however
-    it ends: a killed batch never leaves it behind.  Not on systems without
-    ``fcntl``, nor when ``root`` is not a directory (the batch says so).
-
-    :raises OutdirInUse: another batch holds it.
-    :raises OutputError: ``root`` cannot be made.
-    """
-    try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no lock
-        yield
-        return
-    made = False
-    if not root.exists():
-        try:
-            root.mkdir(parents=True)
-            made = True
-        except FileExistsError:
-            pass
-        except OSError as e:
-            raise OutputError(f"cannot write output: {e.strerror or e}", path=str(root)) from None
-    if not root.is_dir():
-        yield
-        return
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutdirInUse("another gipextract batch is writing into it now; wait for it to end (two batches "
-                              "in one directory would mix their outputs)", path=str(root)) from None
-        yield
-    finally:
-        os.close(fd)
-        if made:
-            try:
-                root.rmdir()  # only if this batch left it empty (failed before writing anything)
-            except OSError:
-                pass
-
-
-def _run_batch(inputs: Sequence[str], outdir: str | os.PathLike, *, jobs: int | None = None, resume: bool = False,
-              overwrite: bool = False, input_format: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
-              dask_scheduler: str | None = None, dask_timeout: float | None = None, review: bool = True,
-              on_start: Callable[[int], None] | None = None,
-              progress: Callable[[InputFile, str], None] | None = None, excel: bool = False,
-              organs: str | os.PathLike | None = None, include: Sequence[str] = (),
-              exclude: Sequence[str] = (), reports: bool = False,
-              memory_limit: float | None = DEFAULT_MEMORY_LIMIT) -> BatchSummary:
-    """:func:`run_batch` once its output directory is locked."""
     if dask_scheduler is not None:  # an empty address too: it must not silently mean 'run locally'
         check_scheduler_address(dask_scheduler)
     root = Path(outdir)

@@ -167,6 +167,7 @@ class TidyCsvFormatter:
         :param reports: per report, ``(source, agency, year, template)``;
             ``report_index``: per cell, the index of its report (``int32``).
         """
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -177,9 +178,8 @@ class TidyCsvFormatter:
         lines = pc.binary_join_element_wise(*fields, ",")  # each ends in the "\n" of its report's fields
         if not len(lines):
             return b""
-        offsets = lines.buffers()[1]
-        import numpy as np
-        ends = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
+        # the lines lie one after the other in the array's data buffer, between its first and last offsets
+        ends = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
         return lines.buffers()[2].slice(int(ends[0]), int(ends[-1] - ends[0])).to_pybytes()
 
 

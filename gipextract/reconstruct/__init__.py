@@ -38,7 +38,6 @@ returns the report with every table's :class:`TableReconstruction`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..document import Paragraph
@@ -47,7 +46,7 @@ from ..report import Finding, Report
 from ..templates import PRE_FORMAT, TABLES, VERSIONS, fallback_version, get_template, section_tables, version_for_year
 from .build import TABLE_NAMES, RowMatch, TableReconstruction, build_table, rebuild_table
 from .match import align, detect_version, match_scores
-from .segment import Segment, segment_rows
+from .segment import _CJK, Segment, segment_rows
 
 __all__ = ["TABLE_NAMES", "Reconstruction", "RowMatch", "Segment", "TableReconstruction", "align", "build_table",
            "detect_version", "match_scores", "rebuild", "rebuild_table", "reconstruct", "segment_rows",
@@ -79,9 +78,6 @@ def reconstruct(located: Located) -> Report:
     return rebuild(located).report
 
 
-_WORDS = re.compile(r"[\u4e00-\u9fff]")
-
-
 def _opens_text(located: Located, table: str) -> bool:
     """True if table ``table``'s first block is the first thing the document
     says: no section heading was found for it, and every paragraph before the
@@ -93,7 +89,7 @@ def _opens_text(located: Located, table: str) -> bool:
     for block in located.document.blocks:
         if block is blocks[0]:
             return True
-        if not isinstance(block, Paragraph) or _WORDS.search(block.text):
+        if not isinstance(block, Paragraph) or _CJK.search(block.text):
             return False
     return False
 

@@ -91,6 +91,14 @@ def may_split(vals: list[Cell]) -> bool:
     return all(c.confidence is None for c in vals)
 
 
+def _null_rows(tt: TableTemplate, rows: list[RowSpec], flag: str, units: dict[str, str | None],
+               cells: dict[str, CellValue], where: str | None = None) -> None:
+    """Every cell of ``rows`` null with ``flag`` (why it has no value)."""
+    for r in rows:
+        for key, c in zip(tt.row_cell_keys(r), r.columns):
+            cells[key] = CellValue(key, tt.name, r.key, c.key, r.label, c.label, None, units[c.key], None, flag, where)
+
+
 def _unreadable_rows(tt: TableTemplate, rows: list[RowSpec], vals: list[Cell], where: str | None,
                      units: dict[str, str | None], cells: dict[str, CellValue], findings: list[Finding]) -> None:
     """Rows whose values do not fit their cells (too many, too few and not to
@@ -103,10 +111,7 @@ def _unreadable_rows(tt: TableTemplate, rows: list[RowSpec], vals: list[Cell], w
         "value_count", "warning", name, keys, expected=n, actual=len(vals),
         message=f"{TABLE_NAMES[name]}: row {label} has {len(vals)} values where the format has {n} "
                 f"({' '.join(c.text or '∅' for c in vals)}, {where}); its cells are left null."))
-    for row in rows:
-        for key, col in zip(tt.row_cell_keys(row), row.columns):
-            cells[key] = CellValue(key, name, row.key, col.key, row.label, col.label, None, units[col.key],
-                                   None, "unreadable", where)
+    _null_rows(tt, rows, "unreadable", units, cells, where)
 
 
 def _joined_segment(tt: TableTemplate, segs: list[Segment]) -> int | None:
@@ -411,42 +416,25 @@ def rebuild_table(name: str, tt: TableTemplate, segs: list[Segment], report: Rep
     # one of them, so its cells are unknown (unreadable), not absent (spec §7.3).
     # A table cut off at its end (a truncated text, a lost last page): unknown, not absent.
     tail = _cut_off_tail(tt, filled_rows, segs) if not incomplete and not extra else []
-    if tail:
-        last = tt.rows[len(tt.rows) - len(tail) - 1].label
-        findings.insert(0, Finding(
-            "table_cut_off", "warning", name, [f"{name}.{r.key}.{c.key}" for r in tail for c in r.columns],
-            message=f"{TABLE_NAMES[name]}: the printed table stops after row {last}, before the format's last "
-                    f"rows ({', '.join(r.label for r in tail)}): it may be cut off (a truncated text, a lost "
-                    f"page), so their cells are unknown (unreadable), not absent (spec §7.3)."))
-        for r in tail:
-            for c in r.columns:
-                key = f"{name}.{r.key}.{c.key}"
-                cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None,
-                                       "unreadable")
-        missing = [r for r in missing if r not in tail]
     # A text that starts inside the table (a page cut out of a report): the rows before the first one read
     # are as unknown as those after the last one of a table cut off at its end.
-    head = [r for r in itertools.takewhile(lambda r: r.key not in filled_rows, tt.rows)] \
-        if opens_text and not incomplete and len(filled_rows) else []
-    if head:
-        first = tt.rows[len(head)].label
+    head = list(itertools.takewhile(lambda r: r.key not in filled_rows, tt.rows)) \
+        if opens_text and not incomplete and filled_rows else []
+    for lost, where in ((tail, f"the printed table stops after row {tt.rows[len(tt.rows) - len(tail) - 1].label}, "
+                              f"before the format's last rows" if tail else ""),
+                       (head, f"the text starts inside the table, at row {tt.rows[len(head)].label}, after the "
+                              f"format's first rows" if head else "")):
+        if not lost:
+            continue
         findings.insert(0, Finding(
-            "table_cut_off", "warning", name, [f"{name}.{r.key}.{c.key}" for r in head for c in r.columns],
-            message=f"{TABLE_NAMES[name]}: the text starts inside the table, at row {first}, after the format's "
-                    f"first rows ({', '.join(r.label for r in head)}): it may be cut off (a part of a report, a lost "
-                    f"page), so their cells are unknown (unreadable), not absent (spec §7.3)."))
-        for r in head:
-            for c in r.columns:
-                key = f"{name}.{r.key}.{c.key}"
-                cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None,
-                                       "unreadable")
-        missing = [r for r in missing if r not in head]
+            "table_cut_off", "warning", name, [f"{name}.{r.key}.{c.key}" for r in lost for c in r.columns],
+            message=f"{TABLE_NAMES[name]}: {where} ({', '.join(r.label for r in lost)}): it may be cut off "
+                    f"({'a truncated text' if lost is tail else 'a part of a report'}, a lost page), so their cells "
+                    f"are unknown (unreadable), not absent (spec §7.3)."))
+        _null_rows(tt, lost, "unreadable", units, cells)
+        missing = [r for r in missing if r not in lost]
     unknown = incomplete or bool(extra)
-    flag = "unreadable" if unknown else "row_missing"
-    for r in missing:
-        for c in r.columns:
-            key = f"{name}.{r.key}.{c.key}"
-            cells[key] = CellValue(key, name, r.key, c.key, r.label, c.label, None, units[c.key], None, flag)
+    _null_rows(tt, missing, "unreadable" if unknown else "row_missing", units, cells)
     if missing:
         labels = ", ".join(r.label for r in missing)
         printed_rows = ", ".join(f"{''.join(s.labels)!r} ({s.where})" for s in extra)
